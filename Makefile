@@ -1,0 +1,59 @@
+# Every target sets up what it needs: `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+LAYER_STAMP := build/layers/deps/.built-$(shell sha1sum layers/deps/requirements.txt | cut -c1-12)
+# The Lambda runtime the dependency layer is built for (infra/ uses the same version).
+LAMBDA_PYTHON := 3.13
+
+.PHONY: setup run test test-unit test-integration test-infra test-e2e lint synth layer bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Dependency layer for the zip functions, built for Lambda's Linux x86_64 from wheels only.
+layer: $(LAYER_STAMP)
+
+$(LAYER_STAMP): layers/deps/requirements.txt | $(STAMP)
+	rm -rf build/layers/deps && mkdir -p build/layers/deps/python
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-compile --only-binary=:all: \
+		--platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --implementation cp \
+		--python-version $(LAMBDA_PYTHON) --target build/layers/deps/python -r layers/deps/requirements.txt
+	touch $@
+
+run: setup
+	$(PY) -m local_stack
+
+test: setup layer lint test-unit test-integration test-infra test-e2e
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions
+
+test-unit: setup
+	$(VENV)/bin/pytest -q tests/unit -p no:cacheprovider --disable-socket
+
+test-integration: setup
+	$(VENV)/bin/pytest -q tests/integration -p no:cacheprovider
+
+test-infra: setup layer
+	$(VENV)/bin/pytest -q tests/infra -p no:cacheprovider
+
+test-e2e: setup
+	$(VENV)/bin/pytest -q tests/e2e -p no:cacheprovider
+
+synth: setup layer
+	$(PY) infra/app.py
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf build cdk.out .mypy_cache .ruff_cache

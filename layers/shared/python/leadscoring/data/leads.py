@@ -1,0 +1,126 @@
+"""LeadRepository: leads and their scoring decisions, stored together or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeSerializer
+
+from leadscoring.data import aws
+from leadscoring.data.codec import from_item, to_item
+from leadscoring.domain.cursor import decode_cursor, encode_cursor
+from leadscoring.schemas.audit import AuditEvent
+from leadscoring.schemas.lead import ConversionStatus, Lead
+
+_serializer = TypeSerializer()
+# A filtered page may need several reads; this bounds the work one request can cause.
+MAX_READS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    min_score: float | None = None
+    max_score: float | None = None
+    qualified: bool | None = None
+    conversion_status: ConversionStatus | None = None
+    source: str | None = None
+
+    def as_query(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class LeadRepository:
+    def __init__(self, leads_table: str, audit_table: str) -> None:
+        self._leads_table = leads_table
+        self._audit_table = audit_table
+
+    def save_scored(self, lead: Lead, decision: AuditEvent) -> None:
+        """Write the lead and its decision record in one transaction: neither exists without the other."""
+        from leadscoring.data.audit import decision_item
+
+        lead_item = lead_to_item(lead)
+        audit_item = decision_item(lead.client_id, decision)
+        aws.dynamodb_client().transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._leads_table, "Item": _wire(lead_item)}},
+                {"Put": {"TableName": self._audit_table, "Item": _wire(audit_item), "ConditionExpression": "attribute_not_exists(event_key)"}},
+            ]
+        )
+
+    def get(self, client_id: str, lead_id: str) -> Lead | None:
+        item = aws.dynamodb().Table(self._leads_table).get_item(Key={"client_id": client_id, "id": lead_id}).get("Item")
+        return item_to_lead(item) if item else None
+
+    def list(self, client_id: str, filters: LeadFilter, limit: int, cursor: str | None) -> tuple[list[Lead], str | None]:
+        query_shape = {"client": client_id, **filters.as_query()}
+        start = decode_cursor(cursor, client_id, query_shape)
+        table = aws.dynamodb().Table(self._leads_table)
+        kwargs: dict[str, Any] = {"ScanIndexForward": False}
+        key = Key("client_id").eq(client_id)
+        if filters.min_score is not None or filters.max_score is not None:
+            lo = Decimal(str(filters.min_score if filters.min_score is not None else 0))
+            hi = Decimal(str(filters.max_score if filters.max_score is not None else 100))
+            kwargs["IndexName"] = "by_score"
+            kwargs["KeyConditionExpression"] = key & Key("score").between(lo, hi)
+        else:
+            kwargs["IndexName"] = "by_created"
+            kwargs["KeyConditionExpression"] = key
+        condition = _filter_expression(filters)
+        if condition is not None:
+            kwargs["FilterExpression"] = condition
+        index = kwargs["IndexName"]
+        items: list[dict[str, Any]] = []
+        last_key = start
+        for _ in range(MAX_READS_PER_PAGE):
+            if last_key:
+                kwargs["ExclusiveStartKey"] = last_key
+            # Filters apply after DynamoDB's Limit, so filtered reads fetch more than they need.
+            page = table.query(Limit=limit - len(items) if condition is None else max(limit, 100), **kwargs)
+            found = page.get("Items", [])
+            taken = found[: limit - len(items)]
+            items.extend(taken)
+            if len(taken) < len(found):
+                last_key = _key_of(taken[-1], index)
+                break
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key or len(items) >= limit:
+                break
+        leads = [item_to_lead(i) for i in items]
+        return leads, encode_cursor(last_key, query_shape) if last_key else None
+
+
+def _filter_expression(filters: LeadFilter) -> Any:
+    parts = []
+    if filters.qualified is not None:
+        parts.append(Attr("qualified").eq(filters.qualified))
+    if filters.conversion_status is not None:
+        parts.append(Attr("conversion_status").eq(filters.conversion_status))
+    if filters.source is not None:
+        parts.append(Attr("source").eq(filters.source))
+    condition = None
+    for part in parts:
+        condition = part if condition is None else condition & part
+    return condition
+
+
+def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
+    sort = "score" if index == "by_score" else "created_at"
+    return {"client_id": item["client_id"], "id": item["id"], sort: item[sort]}
+
+
+def lead_to_item(lead: Lead) -> dict[str, Any]:
+    item = to_item(lead.model_dump(mode="json"))
+    if lead.external_id:
+        item["client_external_key"] = f"{lead.client_id}#{lead.external_id}"
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def item_to_lead(item: dict[str, Any]) -> Lead:
+    return Lead.model_validate(from_item(item))
+
+
+def _wire(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items()}

@@ -1,0 +1,99 @@
+"""ModelRegistry and ConfigRepository: a tenant's models, features and scoring configuration.
+
+Model artifacts are immutable objects in S3 (<client>/<model>/<version>/model.onnx + metadata.json);
+DynamoDB indexes them and holds the tenant's config, including which version is active.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from leadscoring.data import aws
+from leadscoring.data.codec import from_item, to_item
+from leadscoring.schemas.model import ScoringConfig, ScoringFeature, ScoringModel
+
+CONFIG_ITEM = "CONFIG"
+FEATURE_PREFIX = "FEATURE#"
+MODEL_PREFIX = "MODEL#"
+
+
+def model_item(model_id: str, version: str) -> str:
+    return f"{MODEL_PREFIX}{model_id}#V#{version}"
+
+
+def artifact_prefix(client_id: str, model_id: str, version: str) -> str:
+    return f"{client_id}/{model_id}/{version}/"
+
+
+class ModelRegistry:
+    def __init__(self, table: str, bucket: str) -> None:
+        self._table = table
+        self._bucket = bucket
+
+    def register(self, client_id: str, model: ScoringModel, onnx_bytes: bytes, metadata: dict[str, Any]) -> None:
+        """Store the artifact first, then index it: an indexed version always has its artifact."""
+        prefix = artifact_prefix(client_id, model.id, model.version)
+        s3 = aws.s3()
+        s3.put_object(Bucket=self._bucket, Key=prefix + "model.onnx", Body=onnx_bytes, ContentType="application/octet-stream")
+        s3.put_object(Bucket=self._bucket, Key=prefix + "metadata.json", Body=json.dumps(metadata, default=str).encode(), ContentType="application/json")
+        item = to_item(model.model_dump(mode="json"))
+        item.update({"client_id": client_id, "item": model_item(model.id, model.version), "artifact_prefix": prefix})
+        aws.dynamodb().Table(self._table).put_item(Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"})
+
+    def list_versions(self, client_id: str) -> list[ScoringModel]:
+        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(MODEL_PREFIX))
+        return [ScoringModel.model_validate(from_item(i)) for i in items]
+
+    def get_version(self, client_id: str, model_id: str, version: str) -> ScoringModel | None:
+        item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": model_item(model_id, version)}).get("Item")
+        return ScoringModel.model_validate(from_item(item)) if item else None
+
+    def load_artifact(self, client_id: str, model_id: str, version: str) -> tuple[bytes, dict[str, Any]]:
+        prefix = artifact_prefix(client_id, model_id, version)
+        s3 = aws.s3()
+        onnx_bytes: bytes = s3.get_object(Bucket=self._bucket, Key=prefix + "model.onnx")["Body"].read()
+        metadata = json.loads(s3.get_object(Bucket=self._bucket, Key=prefix + "metadata.json")["Body"].read())
+        return onnx_bytes, metadata
+
+
+class ConfigRepository:
+    def __init__(self, table: str) -> None:
+        self._table = table
+
+    def get_config(self, client_id: str) -> ScoringConfig:
+        item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": CONFIG_ITEM}).get("Item")
+        return ScoringConfig.model_validate(from_item(item)) if item else ScoringConfig()
+
+    def put_config(self, client_id: str, config: ScoringConfig) -> None:
+        item = to_item(config.model_dump(mode="json"))
+        item.update({"client_id": client_id, "item": CONFIG_ITEM})
+        aws.dynamodb().Table(self._table).put_item(Item={k: v for k, v in item.items() if v is not None})
+
+    def get_features(self, client_id: str) -> list[ScoringFeature] | None:
+        """The tenant's feature definitions, or None when it has never defined any."""
+        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(FEATURE_PREFIX))
+        if not items:
+            return None
+        return [ScoringFeature.model_validate({k: v for k, v in from_item(i).items() if k not in ("client_id", "item")}) for i in items]
+
+    def put_features(self, client_id: str, features: list[ScoringFeature]) -> None:
+        with aws.dynamodb().Table(self._table).batch_writer() as batch:
+            for feature in features:
+                item = to_item(feature.model_dump(mode="json", exclude_none=True))
+                item.update({"client_id": client_id, "item": FEATURE_PREFIX + feature.name})
+                batch.put_item(Item=item)
+
+
+def _query_all(table_name: str, condition: Any) -> list[dict[str, Any]]:
+    table = aws.dynamodb().Table(table_name)
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from leadscoring.schemas.base import InputModel, StoredModel
+
+ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
+AttributeValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=500)] | None
+Attributes = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AttributeValue], Field(max_length=200)]
+
+
+class FeatureFamily(str, Enum):
+    BEHAVIORAL = "behavioral"
+    DEMOGRAPHIC = "demographic"
+    FIRMOGRAPHIC = "firmographic"
+    ENGAGEMENT = "engagement"
+
+
+class LeadAttributes(InputModel):
+    """A lead's scoring inputs, grouped by the spec's feature families; names are the tenant's features."""
+
+    behavioral: Attributes = Field(default_factory=dict)
+    demographic: Attributes = Field(default_factory=dict)
+    firmographic: Attributes = Field(default_factory=dict)
+    engagement: Attributes = Field(default_factory=dict)
+
+    def by_family(self) -> dict[FeatureFamily, dict[str, AttributeValue]]:
+        return {family: getattr(self, family.value) for family in FeatureFamily}
+
+
+class LeadInput(InputModel):
+    """A lead as a CRM or integration sends it. Server-owned fields are not accepted."""
+
+    email: EmailStr
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 ().\-]{5,30}$")] | None = None
+    company: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    external_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The lead's id in the sending CRM"
+    )
+    attributes: LeadAttributes = Field(default_factory=LeadAttributes)
+
+
+class Lead(StoredModel):
+    """The spec's Lead, plus what the decision rested on (model, version, attributes)."""
+
+    id: str
+    client_id: str
+    email: str
+    name: str
+    phone: str | None = None
+    company: str | None = None
+    source: str
+    score: float = Field(ge=0, le=100)
+    score_confidence: float = Field(ge=0, le=1)
+    qualified: bool
+    conversion_status: ConversionStatus = "new"
+    conversion_date: datetime | None = None
+    revenue: float | None = None
+    created_at: datetime
+    updated_at: datetime
+    scored_at: datetime
+    external_id: str | None = None
+    model_id: str | None = None
+    model_version: str | None = None
+    attributes: LeadAttributes = Field(default_factory=LeadAttributes)
+
+
+class LeadPage(StoredModel):
+    items: list[Lead]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")

@@ -1,0 +1,26 @@
+"""The environment a function runs in, validated once at cold start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    leads_table: str = Field(alias="LEADS_TABLE")
+    audit_table: str = Field(alias="AUDIT_TABLE")
+    registry_table: str = Field(alias="REGISTRY_TABLE")
+    api_keys_table: str = Field(alias="API_KEYS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    models_bucket: str = Field(alias="MODELS_BUCKET")
+    batch_bucket: str = Field(alias="BATCH_BUCKET")
+    # How long a container trusts its copy of a tenant's config (thresholds, active model) before re-reading.
+    config_cache_seconds: float = Field(default=5.0, alias="CONFIG_CACHE_SECONDS", ge=0)
+    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # filled from the environment
