@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from leadscoring.data import aws
 from leadscoring.data.codec import from_item, to_item
@@ -44,8 +44,6 @@ class AuditRepository:
         else:
             kwargs["KeyConditionExpression"] = Key("client_id").eq(client_id)
         if event_type:
-            from boto3.dynamodb.conditions import Attr
-
             kwargs["FilterExpression"] = Attr("type").eq(event_type)
         if start:
             kwargs["ExclusiveStartKey"] = start

@@ -10,6 +10,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeSerializer
 
 from leadscoring.data import aws
+from leadscoring.data.audit import decision_item
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent
@@ -39,8 +40,6 @@ class LeadRepository:
 
     def save_scored(self, lead: Lead, decision: AuditEvent) -> None:
         """Write the lead and its decision record in one transaction: neither exists without the other."""
-        from leadscoring.data.audit import decision_item
-
         lead_item = lead_to_item(lead)
         audit_item = decision_item(lead.client_id, decision)
         aws.dynamodb_client().transact_write_items(
@@ -53,6 +52,15 @@ class LeadRepository:
     def get(self, client_id: str, lead_id: str) -> Lead | None:
         item = aws.dynamodb().Table(self._leads_table).get_item(Key={"client_id": client_id, "id": lead_id}).get("Item")
         return item_to_lead(item) if item else None
+
+    def set_outcome(self, client_id: str, lead_id: str, status: ConversionStatus, at: str | None, revenue: float | None) -> None:
+        """Record where a lead ended up (demo seeding; the conversion endpoint adds transition rules)."""
+        aws.dynamodb().Table(self._leads_table).update_item(
+            Key={"client_id": client_id, "id": lead_id},
+            UpdateExpression="SET conversion_status = :s, conversion_date = :d, revenue = :r, updated_at = :u",
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeValues={":s": status, ":d": at, ":r": None if revenue is None else Decimal(str(revenue)), ":u": at},
+        )
 
     def list(self, client_id: str, filters: LeadFilter, limit: int, cursor: str | None) -> tuple[list[Lead], str | None]:
         query_shape = {"client": client_id, **filters.as_query()}

@@ -1,0 +1,6 @@
+"""Lambda entry point for the analytics function; routes come from leadscoring.routes."""
+
+from leadscoring.api.entrypoint import http_function
+from leadscoring.api.routers.analytics import router
+
+app, lambda_handler = http_function(router)

@@ -1,0 +1,6 @@
+"""Lambda entry point for the config function; routes come from leadscoring.routes."""
+
+from leadscoring.api.entrypoint import http_function
+from leadscoring.api.routers.configuration import router
+
+app, lambda_handler = http_function(router)

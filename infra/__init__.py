@@ -1,0 +1,1 @@
+"""The CDK app: stacks compose constructs; constructs are driven by leadscoring.routes and leadscoring.resources."""

@@ -1,0 +1,114 @@
+"""Deployment settings read by the CDK app and by the infra tests (one place, no literals in constructs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from leadscoring.resources import API_KEYS, AUDIT, BATCH_BUCKET, IDEMPOTENCY, LEADS, MODELS_BUCKET, REGISTRY, BucketSpec, TableSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+SHARED_LAYER_DIR = ROOT / "layers" / "shared"
+DEPS_LAYER_DIR = ROOT / "build" / "layers" / "deps"  # built by `make layer`
+TRAIN_DOCKERFILE = "functions/train/Dockerfile"  # relative to ROOT, the training image's build context
+
+# The Lambda Python runtime. The Makefile's LAMBDA_PYTHON builds the dependency layer for the same version
+# (a test checks they agree). 3.14 is what cdk-nag's AwsSolutions-L1 / Serverless-LambdaLatestVersion call
+# "latest" in aws-cdk-lib 2.275.
+LAMBDA_PYTHON = "3.14"
+
+STATEFUL_STACK = "LeadScoringStateful"
+STATELESS_STACK = "LeadScoringStateless"
+RESOURCE_PREFIX = "leadscoring"
+
+# Physical bucket names, with {account} and {region} filled from the stack's pseudo parameters. Fixed names
+# let the stateless stack address objects without a cross-stack export inside IAM resource strings.
+BUCKET_NAMES: dict[str, str] = {
+    MODELS_BUCKET.logical_id: RESOURCE_PREFIX + "-models-{account}-{region}",
+    BATCH_BUCKET.logical_id: RESOURCE_PREFIX + "-batch-{account}-{region}",
+    "AccessLogsBucket": RESOURCE_PREFIX + "-access-logs-{account}-{region}",
+    "DashboardBucket": RESOURCE_PREFIX + "-dashboard-{account}-{region}",
+}
+
+# Feature flags the app needs whether it is run by the CDK CLI or directly (`python infra/app.py`, the
+# tests). cdk.json's context is merged over these.
+CONTEXT: dict[str, object] = {
+    # Access-log delivery through a bucket policy, not the LogDeliveryWrite ACL (ACLs are disabled).
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+# Observability and protection defaults.
+POWERTOOLS_METRICS_NAMESPACE = "LeadScoring"
+LOG_LEVEL = "INFO"
+FUNCTION_LOG_RETENTION_DAYS = 30
+API_ACCESS_LOG_RETENTION_DAYS = 90
+API_STAGE = "prod"
+API_THROTTLE_RATE = 100  # requests per second, steady state, whole stage
+API_THROTTLE_BURST = 200
+AUTHORIZER_CACHE_SECONDS = 60
+API_KEY_HEADER = "x-api-key"
+
+
+class Access(Enum):
+    READ = "read"
+    APPEND = "append"  # PutItem only: the audit trail is never updated or deleted
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    memory_mb: int
+    timeout_seconds: int
+    description: str
+    tables: dict[TableSpec, Access] = field(default_factory=dict)
+    buckets: dict[BucketSpec, Access] = field(default_factory=dict)
+    container: bool = False  # a Docker image instead of a zip + layers
+    ephemeral_storage_mb: int = 512
+
+
+# Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS) plus the authorizer.
+# Least privilege: each function gets exactly the tables and buckets listed here (and the data key).
+FUNCTIONS: dict[str, FunctionSettings] = {
+    "authorizer": FunctionSettings(512, 5, "API key authorizer", tables={API_KEYS: Access.READ}),
+    "score": FunctionSettings(
+        1024,
+        10,
+        "Real-time lead scoring (onnxruntime)",
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ, IDEMPOTENCY: Access.READ_WRITE},
+        buckets={MODELS_BUCKET: Access.READ},
+    ),
+    "batch_score": FunctionSettings(
+        1024,
+        60,
+        "Batch scoring",
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ},
+        buckets={MODELS_BUCKET: Access.READ, BATCH_BUCKET: Access.READ_WRITE},
+    ),
+    "models": FunctionSettings(
+        512,
+        15,
+        "Model registry",
+        tables={REGISTRY: Access.READ_WRITE, AUDIT: Access.APPEND},
+        buckets={MODELS_BUCKET: Access.READ_WRITE},
+    ),
+    "config": FunctionSettings(
+        256,
+        10,
+        "Scoring configuration and features",
+        tables={REGISTRY: Access.READ_WRITE, AUDIT: Access.APPEND},
+        buckets={MODELS_BUCKET: Access.READ_WRITE},
+    ),
+    "analytics": FunctionSettings(512, 29, "Performance and analytics", tables={LEADS: Access.READ}),
+    "audit": FunctionSettings(512, 10, "Audit trail", tables={AUDIT: Access.READ}),
+    "train": FunctionSettings(
+        3008,
+        900,
+        "Model training (scikit-learn -> ONNX)",
+        tables={REGISTRY: Access.READ_WRITE, LEADS: Access.READ, AUDIT: Access.APPEND},
+        buckets={MODELS_BUCKET: Access.READ_WRITE, BATCH_BUCKET: Access.READ},
+        container=True,
+        ephemeral_storage_mb=2048,
+    ),
+}

@@ -1,0 +1,1 @@
+"""HTTP handlers: parse, authorize, call a service, shape the response."""

@@ -1,0 +1,1 @@
+"""One Router per domain; functions include the routers the route table gives them."""

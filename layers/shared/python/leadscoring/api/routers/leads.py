@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.metrics import MetricUnit
+
+from leadscoring import API_PREFIX
+from leadscoring.api.context import principal_of
+from leadscoring.data.leads import LeadFilter
+from leadscoring.domain.errors import InvalidInput, NotFound
+from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput, LeadPage
+from leadscoring.services.wiring import lead_repository, scoring_service
+
+router = Router()
+metrics = Metrics()
+
+
+@router.post(f"{API_PREFIX}/score", summary="Score a lead", tags=["Lead scoring"])
+def score(lead: Annotated[LeadInput, Body()]) -> Lead:
+    started = time.perf_counter()
+    scored = scoring_service().score_lead(principal_of(router.current_event.raw_event), lead)
+    metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
+    return scored
+
+
+@router.get(f"{API_PREFIX}/leads", summary="List scored leads", tags=["Lead scoring"])
+def list_leads(
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    qualified: Annotated[bool | None, Query()] = None,
+    conversion_status: Annotated[ConversionStatus | None, Query()] = None,
+    source: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> LeadPage:
+    if min_score is not None and max_score is not None and min_score > max_score:
+        raise InvalidInput("min_score is above max_score", [{"field": "min_score", "message": "must be <= max_score"}])
+    principal = principal_of(router.current_event.raw_event)
+    filters = LeadFilter(min_score, max_score, qualified, conversion_status, source)
+    items, next_cursor = lead_repository().list(principal.client_id, filters, limit, cursor)
+    return LeadPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(f"{API_PREFIX}/leads/<id>", summary="Get one scored lead", tags=["Lead scoring"])
+def get_lead(id: Annotated[str, Path(min_length=1, max_length=100)]) -> Lead:  # noqa: A002 - the spec's name
+    principal = principal_of(router.current_event.raw_event)
+    lead = lead_repository().get(principal.client_id, id)
+    if lead is None:
+        # Another tenant's lead is indistinguishable from a missing one.
+        raise NotFound(f"No lead {id}")
+    return lead

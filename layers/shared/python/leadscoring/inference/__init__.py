@@ -1,0 +1,1 @@
+"""Serving models with onnxruntime only: nothing here imports scikit-learn."""

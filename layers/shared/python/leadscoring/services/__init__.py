@@ -1,0 +1,1 @@
+"""Use cases: orchestrate domain logic and data access for the handlers."""

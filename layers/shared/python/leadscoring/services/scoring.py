@@ -1,0 +1,106 @@
+"""score_lead: validate against the tenant's features, score with its active ONNX model, store lead + decision."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from leadscoring.data.audit import new_event_id
+from leadscoring.data.leads import LeadRepository
+from leadscoring.data.registry import ConfigRepository, ModelRegistry
+from leadscoring.domain.auth import Principal
+from leadscoring.domain.errors import NoActiveModel
+from leadscoring.domain.feature_catalog import default_features
+from leadscoring.domain.features import completeness, flatten, validate_attributes
+from leadscoring.domain.scoring import input_hash, score_from_probability
+from leadscoring.inference.model_cache import ModelCache, TtlCache
+from leadscoring.inference.onnx_model import LoadedModel, load_model
+from leadscoring.schemas.audit import AuditEvent
+from leadscoring.schemas.lead import Lead, LeadInput
+from leadscoring.schemas.model import ScoringConfig, ScoringFeature
+
+_LEAD_NAMESPACE = uuid.UUID("6f1c7d0e-8a55-4c1e-9d0b-4c9a4b7e2f10")
+
+
+def lead_identity(client_id: str, lead: LeadInput) -> str:
+    """A lead is one person per tenant: its CRM id when given, else its email. Redeliveries update, never duplicate."""
+    natural = f"ext:{lead.external_id}" if lead.external_id else f"email:{lead.email.lower()}"
+    return str(uuid.uuid5(_LEAD_NAMESPACE, f"{client_id}|{natural}"))
+
+
+class ScoringService:
+    def __init__(
+        self,
+        leads: LeadRepository,
+        registry: ModelRegistry,
+        configs: ConfigRepository,
+        config_cache_seconds: float,
+        models: ModelCache | None = None,
+    ) -> None:
+        self._leads = leads
+        self._registry = registry
+        self._configs = configs
+        self._models = models or ModelCache()
+        self._config_cache: TtlCache[ScoringConfig] = TtlCache(config_cache_seconds)
+        self._feature_cache: TtlCache[list[ScoringFeature]] = TtlCache(config_cache_seconds)
+
+    def features(self, client_id: str) -> list[ScoringFeature]:
+        return self._feature_cache.get(client_id, lambda: self._configs.get_features(client_id) or default_features())
+
+    def active_model(self, client_id: str) -> tuple[ScoringConfig, LoadedModel]:
+        config = self._config_cache.get(client_id, lambda: self._configs.get_config(client_id))
+        active = config.active_model
+        if active is None:
+            raise NoActiveModel("No model is deployed for this client yet: train and deploy one first")
+        model = self._models.get((client_id, active.id, active.version), lambda: self._load(client_id, active.id, active.version))
+        return config, model
+
+    def _load(self, client_id: str, model_id: str, version: str) -> LoadedModel:
+        onnx_bytes, metadata = self._registry.load_artifact(client_id, model_id, version)
+        return load_model(model_id, version, onnx_bytes, metadata)
+
+    def score_lead(self, principal: Principal, lead_input: LeadInput) -> Lead:
+        client_id = principal.client_id
+        validate_attributes(lead_input.attributes, self.features(client_id))
+        config, model = self.active_model(client_id)
+        flat = flatten(lead_input.attributes)
+        probability = float(model.predict_proba([flat])[0])
+        outcome = score_from_probability(probability, completeness(flat, model.schema), config.thresholds)
+
+        lead_id = lead_identity(client_id, lead_input)
+        existing = self._leads.get(client_id, lead_id)
+        now = datetime.now(timezone.utc)
+        lead = Lead(
+            id=lead_id,
+            client_id=client_id,
+            **lead_input.model_dump(exclude={"attributes"}),
+            attributes=lead_input.attributes,
+            score=outcome.score,
+            score_confidence=outcome.score_confidence,
+            qualified=outcome.qualified,
+            conversion_status=existing.conversion_status if existing else "new",
+            conversion_date=existing.conversion_date if existing else None,
+            revenue=existing.revenue if existing else None,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+            scored_at=now,
+            model_id=model.model_id,
+            model_version=model.version,
+        )
+        used = {name: flat.get(name) for name, _ in model.schema}
+        decision = AuditEvent(
+            event_id=new_event_id(now),
+            type="decision",
+            at=now,
+            actor=principal.key_id,
+            lead_id=lead_id,
+            model_id=model.model_id,
+            model_version=model.version,
+            input_hash=input_hash(model.model_id, model.version, used),
+            score=outcome.score,
+            threshold=outcome.threshold,
+            qualified=outcome.qualified,
+            details={"score_confidence": outcome.score_confidence, "probability": round(probability, 6), "updated_existing": existing is not None},
+        )
+        self._leads.save_scored(lead, decision)
+        return lead

@@ -1,0 +1,57 @@
+"""Services built once per container from the validated environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from leadscoring.data.api_keys import ApiKeyRepository
+from leadscoring.data.audit import AuditRepository
+from leadscoring.data.leads import LeadRepository
+from leadscoring.data.registry import ConfigRepository, ModelRegistry
+from leadscoring.services.configuration import ConfigurationService
+from leadscoring.services.scoring import ScoringService
+from leadscoring.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def lead_repository() -> LeadRepository:
+    s = get_settings()
+    return LeadRepository(s.leads_table, s.audit_table)
+
+
+@lru_cache(maxsize=1)
+def audit_repository() -> AuditRepository:
+    return AuditRepository(get_settings().audit_table)
+
+
+@lru_cache(maxsize=1)
+def model_registry() -> ModelRegistry:
+    s = get_settings()
+    return ModelRegistry(s.registry_table, s.models_bucket)
+
+
+@lru_cache(maxsize=1)
+def config_repository() -> ConfigRepository:
+    return ConfigRepository(get_settings().registry_table)
+
+
+@lru_cache(maxsize=1)
+def api_key_repository() -> ApiKeyRepository:
+    return ApiKeyRepository(get_settings().api_keys_table)
+
+
+@lru_cache(maxsize=1)
+def scoring_service() -> ScoringService:
+    return ScoringService(lead_repository(), model_registry(), config_repository(), get_settings().config_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def configuration_service() -> ConfigurationService:
+    return ConfigurationService(config_repository(), audit_repository())
+
+
+def reset() -> None:
+    """Forget every built service (tests that change the environment)."""
+    for factory in (lead_repository, audit_repository, model_registry, config_repository, api_key_repository, scoring_service, configuration_service):
+        factory.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,44 @@
+"""Point boto3 at a moto server exactly as it would point at AWS: through the environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from moto.server import ThreadedMotoServer
+
+from leadscoring.resources import local_environment
+
+REGION = "us-east-1"
+
+
+def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
+    """A moto server on loopback; port 0 picks a free one."""
+    # moto's werkzeug logs every S3/DynamoDB call; the gateway logs its own requests instead.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    return server, f"http://{host}:{bound}"
+
+
+def configure_environment(endpoint: str) -> None:
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_METRICS_NAMESPACE": "LeadScoring",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "false"),
+            **local_environment(),
+        }
+    )
+    os.environ.setdefault("CONFIG_CACHE_SECONDS", "0")
+    from leadscoring.data import aws
+    from leadscoring.services import wiring
+
+    aws.reset()
+    wiring.reset()
