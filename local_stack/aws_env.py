@@ -9,8 +9,6 @@ from moto.server import ThreadedMotoServer
 
 from leadscoring.resources import local_environment
 
-REGION = "us-east-1"
-
 
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """A moto server on loopback; port 0 picks a free one."""
@@ -23,19 +21,8 @@ def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
 
 
 def configure_environment(endpoint: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_METRICS_NAMESPACE": "LeadScoring",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "false"),
-            **local_environment(),
-        }
-    )
+    os.environ.update(local_environment(endpoint))
+    os.environ.update({"POWERTOOLS_METRICS_NAMESPACE": "LeadScoring", "POWERTOOLS_TRACE_DISABLED": "true"})
     os.environ.setdefault("CONFIG_CACHE_SECONDS", "0")
     from leadscoring.data import aws
     from leadscoring.services import wiring

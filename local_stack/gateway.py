@@ -92,12 +92,20 @@ class LocalGateway:
         headers = dict(request.headers.items())
         try:
             decision = self.authorizer.lambda_handler(
-                {"type": "REQUEST", "methodArn": method_arn, "resource": route.full_path, "path": request.path,
-                 "httpMethod": request.method, "headers": headers, "queryStringParameters": dict(request.args.items()),
-                 "pathParameters": params, "requestContext": {"stage": STAGE}},
+                {
+                    "type": "REQUEST",
+                    "methodArn": method_arn,
+                    "resource": route.full_path,
+                    "path": request.path,
+                    "httpMethod": request.method,
+                    "headers": headers,
+                    "queryStringParameters": dict(request.args.items()),
+                    "pathParameters": params,
+                    "requestContext": {"stage": STAGE},
+                },
                 LocalLambdaContext("authorizer"),
             )
-        except Exception as exc:  # noqa: BLE001 - API Gateway maps the authorizer's "Unauthorized" to 401, anything else to 500
+        except Exception as exc:
             if str(exc) == "Unauthorized":
                 return _error(401, "UNAUTHORIZED", "Missing or invalid API key (x-api-key)")
             return _error(500, "AUTHORIZER_ERROR", "The authorizer failed")

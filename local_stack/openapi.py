@@ -24,7 +24,7 @@ def build_openapi() -> dict[str, Any]:
         title="Lead Scoring API",
         version="1.0.0",
         summary="Real-time, explained lead scores from versioned ONNX models",
-        security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
+        security_schemes={"apiKey": APIKey.model_validate({"name": "x-api-key", "in": APIKeyIn.header})},
         security=[{"apiKey": []}],
     )
     document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -43,7 +43,9 @@ def create_resources() -> None:
         if spec.local_name not in existing:
             dynamodb.create_table(**table_definition(spec))
             if spec.ttl_attribute:
-                dynamodb.update_time_to_live(TableName=spec.local_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute})
+                dynamodb.update_time_to_live(
+                    TableName=spec.local_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+                )
     s3 = boto3.client("s3")
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for bucket in BUCKETS:

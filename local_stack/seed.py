@@ -9,7 +9,7 @@ from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
 from leadscoring.routes import Role
-from leadscoring.schemas.lead import LeadInput
+from leadscoring.schemas.lead import ConversionStatus, LeadInput
 from leadscoring.services import wiring
 from leadscoring.training.trainer import train_model
 
@@ -49,6 +49,6 @@ def seed_tenant(client_id: str = DEMO_CLIENT, leads: int = SEEDED_LEADS, history
         lead = scoring.score_lead(system, LeadInput.model_validate(demo.lead))
         # Most demo leads have a known outcome; the newest fifth are still open.
         if i < leads * 4 // 5:
-            status = "converted" if demo.converted else "lost"
+            status: ConversionStatus = "converted" if demo.converted else "lost"
             repository.set_outcome(client_id, lead.id, status, lead.scored_at.isoformat(), demo.revenue)
     return SeedResult("1", trained.model.roc_auc or 0.0, leads)

@@ -19,4 +19,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except Unauthorized as exc:
         logger.info("Request refused", extra={"reason": exc.message})
         # API Gateway turns exactly this message into a 401.
-        raise Exception("Unauthorized") from exc  # noqa: TRY002
+        raise Exception("Unauthorized") from exc

@@ -92,8 +92,20 @@ BATCH_BUCKET = BucketSpec("BatchBucket", "BATCH_BUCKET", "leadscoring-batch", "b
 BUCKETS: tuple[BucketSpec, ...] = (MODELS_BUCKET, BATCH_BUCKET)
 
 
-def local_environment() -> dict[str, str]:
-    """Environment variables naming the local resources, as CDK sets them in AWS."""
+LOCAL_REGION = "us-east-1"
+
+
+def local_environment(endpoint: str) -> dict[str, str]:
+    """Environment for reaching the local stack at `endpoint` exactly as CDK's env vars reach AWS."""
     env = {t.env: t.local_name for t in TABLES}
     env.update({b.env: b.local_name for b in BUCKETS})
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_REGION": LOCAL_REGION,
+        }
+    )
     return env

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from leadscoring import API_PREFIX
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     ANALYST = "analyst"
     INTEGRATION = "integration"
@@ -40,7 +40,9 @@ class Route:
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(self.full_path).replace(r"\{", "{").replace(r"\}", "}")) + "$")
+        return re.compile(
+            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(self.full_path).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+        )
 
     def allows(self, role: Role) -> bool:
         return role in self.roles

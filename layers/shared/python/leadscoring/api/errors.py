@@ -47,7 +47,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _invalid(exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "MALFORMED_REQUEST", "The request body is not valid JSON", [{"field": "body", "message": "not valid JSON", "type": "json_invalid"}])
+            return error_response(
+                400,
+                "MALFORMED_REQUEST",
+                "The request body is not valid JSON",
+                [{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
+            )
         return error_response(422, "VALIDATION_ERROR", "The request is not valid", validation_details(errors))
 
     @app.not_found

@@ -27,7 +27,9 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
     body = event.get("body") or ""
     if len(body.encode() if isinstance(body, str) else body) > get_settings().max_body_bytes:
         limit = get_settings().max_body_bytes
-        return proxy_error(413, "PAYLOAD_TOO_LARGE", f"The request body is over {limit} bytes", [{"field": "body", "message": f"at most {limit} bytes"}])
+        return proxy_error(
+            413, "PAYLOAD_TOO_LARGE", f"The request body is over {limit} bytes", [{"field": "body", "message": f"at most {limit} bytes"}]
+        )
     try:
         authorize(event)
     except DomainError as exc:
@@ -41,4 +43,8 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
         return event
     headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
     multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
-    return {**event, "headers": {**headers, "content-type": "application/json"}, "multiValueHeaders": {**multi, "content-type": ["application/json"]}}
+    return {
+        **event,
+        "headers": {**headers, "content-type": "application/json"},
+        "multiValueHeaders": {**multi, "content-type": ["application/json"]},
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from leadscoring.data import aws
 from leadscoring.domain.auth import Principal, hash_api_key, key_id, new_api_key
@@ -23,7 +23,7 @@ class ApiKeyRepository:
                 "client_id": client_id,
                 "role": role.value,
                 "label": label,
-                "created_at": datetime.now(timezone.utc).isoformat(),
+                "created_at": datetime.now(UTC).isoformat(),
                 "revoked": False,
             }
         )

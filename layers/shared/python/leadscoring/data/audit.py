@@ -32,9 +32,13 @@ class AuditRepository:
         self._table = table
 
     def append(self, client_id: str, event: AuditEvent) -> None:
-        aws.dynamodb().Table(self._table).put_item(Item=decision_item(client_id, event), ConditionExpression="attribute_not_exists(event_key)")
+        aws.dynamodb().Table(self._table).put_item(
+            Item=decision_item(client_id, event), ConditionExpression="attribute_not_exists(event_key)"
+        )
 
-    def list(self, client_id: str, event_type: AuditType | None, lead_id: str | None, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]:
+    def list(
+        self, client_id: str, event_type: AuditType | None, lead_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[AuditEvent], str | None]:
         query_shape = {"client": client_id, "type": event_type, "lead": lead_id}
         start = decode_cursor(cursor, client_id, query_shape)
         kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,17 +11,17 @@ from botocore.config import Config
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dynamodb() -> Any:
     return boto3.resource("dynamodb", config=_CONFIG)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb", config=_CONFIG)
 
 
-@lru_cache(maxsize=None)
+@cache
 def s3() -> Any:
     return boto3.client("s3", config=_CONFIG)
 

@@ -45,7 +45,13 @@ class LeadRepository:
         aws.dynamodb_client().transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": self._leads_table, "Item": _wire(lead_item)}},
-                {"Put": {"TableName": self._audit_table, "Item": _wire(audit_item), "ConditionExpression": "attribute_not_exists(event_key)"}},
+                {
+                    "Put": {
+                        "TableName": self._audit_table,
+                        "Item": _wire(audit_item),
+                        "ConditionExpression": "attribute_not_exists(event_key)",
+                    }
+                },
             ]
         )
 
@@ -108,7 +114,7 @@ def _filter_expression(filters: LeadFilter) -> Any:
         parts.append(Attr("conversion_status").eq(filters.conversion_status))
     if filters.source is not None:
         parts.append(Attr("source").eq(filters.source))
-    condition = None
+    condition: Any = None
     for part in parts:
         condition = part if condition is None else condition & part
     return condition

@@ -38,10 +38,17 @@ class ModelRegistry:
         prefix = artifact_prefix(client_id, model.id, model.version)
         s3 = aws.s3()
         s3.put_object(Bucket=self._bucket, Key=prefix + "model.onnx", Body=onnx_bytes, ContentType="application/octet-stream")
-        s3.put_object(Bucket=self._bucket, Key=prefix + "metadata.json", Body=json.dumps(metadata, default=str).encode(), ContentType="application/json")
+        s3.put_object(
+            Bucket=self._bucket,
+            Key=prefix + "metadata.json",
+            Body=json.dumps(metadata, default=str).encode(),
+            ContentType="application/json",
+        )
         item = to_item(model.model_dump(mode="json"))
         item.update({"client_id": client_id, "item": model_item(model.id, model.version), "artifact_prefix": prefix})
-        aws.dynamodb().Table(self._table).put_item(Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"})
+        aws.dynamodb().Table(self._table).put_item(
+            Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
+        )
 
     def list_versions(self, client_id: str) -> list[ScoringModel]:
         items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(MODEL_PREFIX))

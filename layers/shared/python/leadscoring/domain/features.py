@@ -73,9 +73,9 @@ def validate_attributes(attributes: LeadAttributes, features: Sequence[ScoringFe
                 if problem:
                     details.append({"field": where, "message": problem, "type": f"rule_{rule.type}"})
     for feature in features:
-        if feature.is_active and any(r.type == "required" for r in feature.validation_rules):
-            if given[feature.family].get(feature.name) is None:
-                details.append({"field": f"attributes.{feature.family.value}.{feature.name}", "message": "is required", "type": "missing"})
+        required = feature.is_active and any(r.type == "required" for r in feature.validation_rules)
+        if required and given[feature.family].get(feature.name) is None:
+            details.append({"field": f"attributes.{feature.family.value}.{feature.name}", "message": "is required", "type": "missing"})
     if details:
         raise InvalidInput("The lead's attributes do not fit the feature definitions", details)
 

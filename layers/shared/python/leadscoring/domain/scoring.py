@@ -34,5 +34,7 @@ def score_from_probability(probability: float, completeness: float, thresholds: 
 
 def input_hash(model_id: str, model_version: str, features: dict[str, Any]) -> str:
     """A stable fingerprint of what the model saw: same inputs and model, same hash; no PII goes in."""
-    canonical = json.dumps({"model": model_id, "version": model_version, "features": features}, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        {"model": model_id, "version": model_version, "features": features}, sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()

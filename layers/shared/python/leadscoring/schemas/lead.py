@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -13,7 +13,7 @@ AttributeValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Fie
 Attributes = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AttributeValue], Field(max_length=200)]
 
 
-class FeatureFamily(str, Enum):
+class FeatureFamily(StrEnum):
     BEHAVIORAL = "behavioral"
     DEMOGRAPHIC = "demographic"
     FIRMOGRAPHIC = "firmographic"

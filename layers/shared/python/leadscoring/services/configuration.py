@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from leadscoring.data.audit import AuditRepository, new_event_id
 from leadscoring.data.registry import ConfigRepository
@@ -33,7 +33,7 @@ class ConfigurationService:
         return self._save(principal, after, before, "model activated")
 
     def _save(self, principal: Principal, after: ScoringConfig, before: ScoringConfig, what: str) -> ScoringConfig:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         after = after.model_copy(update={"updated_at": now, "updated_by": principal.key_id})
         self._configs.put_config(principal.client_id, after)
         self._audit.append(

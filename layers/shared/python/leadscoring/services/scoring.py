@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from leadscoring.data.audit import new_event_id
 from leadscoring.data.leads import LeadRepository
@@ -69,7 +69,7 @@ class ScoringService:
 
         lead_id = lead_identity(client_id, lead_input)
         existing = self._leads.get(client_id, lead_id)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         lead = Lead(
             id=lead_id,
             client_id=client_id,
@@ -100,7 +100,11 @@ class ScoringService:
             score=outcome.score,
             threshold=outcome.threshold,
             qualified=outcome.qualified,
-            details={"score_confidence": outcome.score_confidence, "probability": round(probability, 6), "updated_existing": existing is not None},
+            details={
+                "score_confidence": outcome.score_confidence,
+                "probability": round(probability, 6),
+                "updated_existing": existing is not None,
+            },
         )
         self._leads.save_scored(lead, decision)
         return lead

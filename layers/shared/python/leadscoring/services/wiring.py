@@ -52,6 +52,14 @@ def configuration_service() -> ConfigurationService:
 
 def reset() -> None:
     """Forget every built service (tests that change the environment)."""
-    for factory in (lead_repository, audit_repository, model_registry, config_repository, api_key_repository, scoring_service, configuration_service):
+    for factory in (
+        lead_repository,
+        audit_repository,
+        model_registry,
+        config_repository,
+        api_key_repository,
+        scoring_service,
+        configuration_service,
+    ):
         factory.cache_clear()
     get_settings.cache_clear()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -69,7 +69,7 @@ def train_model(
         "f1_score": float(f1_score(y_test, predicted, zero_division=0)),
         "roc_auc": float(roc_auc_score(y_test, proba)),
     }
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     model = ScoringModel(
         id=model_id,
         name=name,

@@ -15,7 +15,7 @@ router = Router()
 
 @router.get(f"{API_PREFIX}/audit/events", summary="List audit events (decisions and changes), newest first", tags=["Audit"])
 def list_events(
-    type: Annotated[AuditType | None, Query()] = None,  # noqa: A002 - the field's name
+    type: Annotated[AuditType | None, Query()] = None,
     lead_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

@@ -36,5 +36,5 @@ def create_feature(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
 
 
 @router.put(f"{API_PREFIX}/features/<id>", summary="Update feature", tags=TAGS)
-def update_feature(id: Annotated[str, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # noqa: A002
+def update_feature(id: Annotated[str, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     raise not_implemented("PUT", "/features/{id}")

@@ -47,7 +47,7 @@ def list_leads(
 
 
 @router.get(f"{API_PREFIX}/leads/<id>", summary="Get one scored lead", tags=["Lead scoring"])
-def get_lead(id: Annotated[str, Path(min_length=1, max_length=100)]) -> Lead:  # noqa: A002 - the spec's name
+def get_lead(id: Annotated[str, Path(min_length=1, max_length=100)]) -> Lead:
     principal = principal_of(router.current_event.raw_event)
     lead = lead_repository().get(principal.client_id, id)
     if lead is None:

@@ -33,15 +33,15 @@ def create_model(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
 
 
 @router.put(f"{API_PREFIX}/models/<id>", summary="Update model", tags=TAGS)
-def update_model(id: Annotated[str, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # noqa: A002
+def update_model(id: Annotated[str, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     raise not_implemented("PUT", "/models/{id}")
 
 
 @router.post(f"{API_PREFIX}/models/<id>/deploy", summary="Deploy model", tags=TAGS)
-def deploy_model(id: Annotated[str, Path()]) -> dict[str, Any]:  # noqa: A002
+def deploy_model(id: Annotated[str, Path()]) -> dict[str, Any]:
     raise not_implemented("POST", "/models/{id}/deploy")
 
 
 @router.get(f"{API_PREFIX}/models/<id>/performance", summary="Get model performance", tags=TAGS)
-def model_performance(id: Annotated[str, Path()]) -> dict[str, Any]:  # noqa: A002
+def model_performance(id: Annotated[str, Path()]) -> dict[str, Any]:
     raise not_implemented("GET", "/models/{id}/performance")

@@ -12,5 +12,5 @@ router = Router()
 
 
 @router.post(f"{API_PREFIX}/models/<id>/train", summary="Train model", tags=["Model management"])
-def train_model(id: Annotated[str, Path()]) -> dict[str, Any]:  # noqa: A002
+def train_model(id: Annotated[str, Path()]) -> dict[str, Any]:
     raise not_implemented("POST", "/models/{id}/train")

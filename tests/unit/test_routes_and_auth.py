@@ -1,0 +1,61 @@
+import fnmatch
+
+from leadscoring.domain.auth import allowed_resources, hash_api_key, key_id, new_api_key
+from leadscoring.routes import ROUTES, Role, find, match
+
+SPEC_ENDPOINTS = {
+    ("GET", "/leads"),
+    ("POST", "/score"),
+    ("GET", "/performance"),
+    ("GET", "/analytics"),
+    ("POST", "/batch-score"),
+    ("GET", "/models"),
+    ("POST", "/models"),
+    ("PUT", "/models/{id}"),
+    ("POST", "/models/{id}/train"),
+    ("POST", "/models/{id}/deploy"),
+    ("GET", "/models/{id}/performance"),
+    ("GET", "/config"),
+    ("PUT", "/config"),
+    ("GET", "/features"),
+    ("POST", "/features"),
+    ("PUT", "/features/{id}"),
+}
+ARN = "arn:aws:execute-api:us-east-1:123:api/v1/POST/api/v1/leadscoring/score"
+
+
+def test_route_table_holds_every_spec_endpoint_once():
+    pairs = [(r.method, r.path) for r in ROUTES]
+    assert len(pairs) == len(set(pairs))
+    assert set(pairs) >= SPEC_ENDPOINTS
+
+
+def test_match_and_find():
+    route, params = match("GET", "/api/v1/leadscoring/models/m1/performance")
+    assert route.path == "/models/{id}/performance" and params == {"id": "m1"}
+    assert match("DELETE", "/api/v1/leadscoring/models/m1") is None
+    assert match("GET", "/api/v1/leadscoring/leads/a/b") is None
+    assert find("GET", "/api/v1/leadscoring/leads/{id}").function == "score"
+
+
+def test_admin_may_call_everything():
+    assert all(r.allows(Role.ADMIN) for r in ROUTES)
+
+
+def test_policy_resources_follow_the_role():
+    def allowed(role, method, path):
+        arn = f"arn:aws:execute-api:us-east-1:123:api/v1/{method}{path}"
+        return any(fnmatch.fnmatchcase(arn, r) for r in allowed_resources(role, ARN))
+
+    assert allowed(Role.INTEGRATION, "POST", "/api/v1/leadscoring/score")
+    assert not allowed(Role.INTEGRATION, "GET", "/api/v1/leadscoring/models")
+    assert allowed(Role.ANALYST, "GET", "/api/v1/leadscoring/leads/abc")
+    assert not allowed(Role.ANALYST, "POST", "/api/v1/leadscoring/score")
+    assert not allowed(Role.ANALYST, "PUT", "/api/v1/leadscoring/config")
+
+
+def test_keys_are_random_and_hashed():
+    a, b = new_api_key(), new_api_key()
+    assert a != b and len(a) > 40
+    assert hash_api_key(a) != a and len(hash_api_key(a)) == 64
+    assert a not in key_id(hash_api_key(a))

@@ -1,0 +1,104 @@
+import pytest
+from pydantic import ValidationError
+
+from leadscoring.schemas.lead import Lead, LeadInput
+from leadscoring.schemas.model import ScoringFeature, ScoringModel, Thresholds, ValidationRule
+
+SPEC_LEAD_FIELDS = {
+    "id",
+    "client_id",
+    "email",
+    "name",
+    "phone",
+    "company",
+    "source",
+    "score",
+    "score_confidence",
+    "qualified",
+    "conversion_status",
+    "conversion_date",
+    "revenue",
+    "created_at",
+    "updated_at",
+    "scored_at",
+}
+SPEC_MODEL_FIELDS = {
+    "id",
+    "name",
+    "version",
+    "model_type",
+    "features",
+    "weights",
+    "thresholds",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1_score",
+    "is_active",
+    "created_at",
+    "updated_at",
+}
+SPEC_FEATURE_FIELDS = {"name", "type", "weight", "transformation", "validation_rules", "is_active"}
+
+
+def minimal_lead(**extra):
+    return {"email": "ada@example.com", "name": "Ada", "source": "web", **extra}
+
+
+def test_stored_models_carry_every_spec_field():
+    assert set(Lead.model_fields) >= SPEC_LEAD_FIELDS
+    assert set(ScoringModel.model_fields) >= SPEC_MODEL_FIELDS
+    assert set(ScoringFeature.model_fields) >= SPEC_FEATURE_FIELDS
+    assert set(Thresholds.model_fields) == {"qualified", "high_priority", "low_priority"}
+
+
+def test_spec_enums():
+    status = Lead.model_fields["conversion_status"].annotation
+    assert set(status.__args__) == {"new", "contacted", "qualified", "converted", "lost"}
+    model_type = ScoringModel.model_fields["model_type"].annotation
+    assert set(model_type.__args__) == {"logistic_regression", "random_forest", "neural_network"}
+    feature_type = ScoringFeature.model_fields["type"].annotation
+    assert set(feature_type.__args__) == {"numerical", "categorical", "boolean"}
+
+
+@pytest.mark.parametrize("owned", ["id", "client_id", "score", "score_confidence", "qualified", "scored_at", "created_at", "updated_at"])
+def test_server_owned_fields_cannot_be_sent(owned):
+    with pytest.raises(ValidationError) as err:
+        LeadInput.model_validate(minimal_lead(**{owned: "x"}))
+    assert err.value.errors()[0]["loc"] == (owned,)
+
+
+def test_unknown_fields_and_bad_email_rejected():
+    with pytest.raises(ValidationError):
+        LeadInput.model_validate(minimal_lead(favourite_colour="blue"))
+    with pytest.raises(ValidationError):
+        LeadInput.model_validate(minimal_lead(email="not-an-email"))
+    with pytest.raises(ValidationError):
+        LeadInput.model_validate({**minimal_lead(), "attributes": {"psychographic": {"x": 1}}})
+
+
+def test_attribute_values_keep_their_types():
+    lead = LeadInput.model_validate(
+        minimal_lead(attributes={"behavioral": {"page_views": 3, "bounce_rate": 0.5}, "firmographic": {"uses_marketing_automation": True}})
+    )
+    assert lead.attributes.behavioral["page_views"] == 3
+    assert lead.attributes.firmographic["uses_marketing_automation"] is True
+    with pytest.raises(ValidationError):
+        LeadInput.model_validate(minimal_lead(attributes={"behavioral": {"Page Views": 3}}))
+
+
+def test_thresholds_must_be_ordered_and_in_range():
+    Thresholds(qualified=60, high_priority=80, low_priority=20)
+    with pytest.raises(ValidationError):
+        Thresholds(qualified=90, high_priority=80, low_priority=20)
+    with pytest.raises(ValidationError):
+        Thresholds(qualified=150, high_priority=160, low_priority=20)
+
+
+def test_validation_rule_value_must_fit_its_type():
+    ValidationRule(type="min", value=0)
+    ValidationRule(type="allowed_values", value=["a", "b"])
+    with pytest.raises(ValidationError):
+        ValidationRule(type="min", value="zero")
+    with pytest.raises(ValidationError):
+        ValidationRule(type="required", value=1)
