@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from aws_cdk import aws_logs as logs
+
 from leadscoring.resources import API_KEYS, AUDIT, BATCH_BUCKET, IDEMPOTENCY, LEADS, MODELS_BUCKET, REGISTRY, BucketSpec, TableSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +39,15 @@ BUCKET_NAMES: dict[str, str] = {
 CONTEXT: dict[str, object] = {
     # Access-log delivery through a bucket policy, not the LogDeliveryWrite ACL (ACLs are disabled).
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # Stateless imports the tables and the key through CloudFormation exports, which protect the producer.
+    "@aws-cdk/core:defaultCrossStackReferences": "strong",
 }
 
 # Observability and protection defaults.
 POWERTOOLS_METRICS_NAMESPACE = "LeadScoring"
 LOG_LEVEL = "INFO"
-FUNCTION_LOG_RETENTION_DAYS = 30
-API_ACCESS_LOG_RETENTION_DAYS = 90
+FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+API_ACCESS_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 API_STAGE = "prod"
 API_THROTTLE_RATE = 100  # requests per second, steady state, whole stage
 API_THROTTLE_BURST = 200

@@ -1,0 +1,61 @@
+"""Synthesize the CDK app once per session (7-10 s) and share the templates with every infra test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra import config
+from infra.app import build_app
+from infra.constructs.functions import AUTHORIZER
+
+
+@dataclass
+class Synthesized:
+    app: cdk.App
+    outdir: Path
+    stateful: Template
+    stateless: Template
+
+    def resources(self, template: Template, type_: str) -> dict[str, dict[str, Any]]:
+        return {logical_id: dict(resource) for logical_id, resource in template.find_resources(type_).items()}
+
+    def function_ids(self) -> dict[str, str]:
+        """Function name (folder under functions/) -> logical id, read from POWERTOOLS_SERVICE_NAME."""
+        found = {}
+        prefix = f"{config.RESOURCE_PREFIX}-"
+        for logical_id, resource in self.resources(self.stateless, "AWS::Lambda::Function").items():
+            service = resource["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+            found[service.removeprefix(prefix)] = logical_id
+        return found
+
+    def function(self, name: str) -> dict[str, Any]:
+        return self.resources(self.stateless, "AWS::Lambda::Function")[self.function_ids()[name]]
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(str(outdir))  # cdk-nag registered: synth raises if any finding is unacknowledged
+    assembly = app.synth()
+
+    def template(stack: str) -> Template:
+        return Template.from_json(json.loads(json.dumps(assembly.get_stack_by_name(stack).template)))
+
+    yield Synthesized(app, outdir, template(config.STATEFUL_STACK), template(config.STATELESS_STACK))
+    shutil.rmtree(outdir, ignore_errors=True)  # the staged dependency layer alone is ~180 MB
+
+
+@pytest.fixture(scope="session")
+def function_ids(synthesized: Synthesized) -> dict[str, str]:
+    ids = synthesized.function_ids()
+    assert AUTHORIZER in ids
+    return ids

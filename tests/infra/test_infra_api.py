@@ -1,0 +1,133 @@
+"""The REST API is exactly leadscoring.routes.ROUTES: one method per route, wired to its function, authorized."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra import config
+from infra.constructs.api import ACCESS_LOG_FIELDS
+from leadscoring.routes import ROUTES
+from tests.infra.conftest import Synthesized
+
+
+def _paths(synthesized: Synthesized) -> dict[str, str]:
+    """AWS::ApiGateway::Resource logical id -> full path, following ParentId up to the root."""
+    resources = synthesized.resources(synthesized.stateless, "AWS::ApiGateway::Resource")
+
+    def path_of(logical_id: str) -> str:
+        props = resources[logical_id]["Properties"]
+        parent = props["ParentId"]
+        prefix = path_of(parent["Ref"]) if "Ref" in parent else ""  # Fn::GetAtt [RestApi, RootResourceId]
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical_id: path_of(logical_id) for logical_id in resources}
+
+
+def _methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    paths = _paths(synthesized)
+    methods: dict[tuple[str, str], dict[str, Any]] = {}
+    for method in synthesized.resources(synthesized.stateless, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        key = (props["HttpMethod"], paths[props["ResourceId"]["Ref"]])
+        assert key not in methods, f"duplicate method {key}"
+        methods[key] = props
+    return methods
+
+
+def _integration_function(props: dict[str, Any]) -> str:
+    parts = props["Integration"]["Uri"]["Fn::Join"][1]
+    return next(p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict) and "Fn::GetAtt" in p)
+
+
+def test_exactly_one_method_per_route_and_no_cors_preflight(synthesized: Synthesized) -> None:
+    methods = _methods(synthesized)
+    assert sorted(methods) == sorted((r.method, r.full_path) for r in ROUTES)
+    assert not any(method == "OPTIONS" for method, _ in methods)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_route_is_a_proxy_integration_to_its_function(synthesized: Synthesized, function_ids: dict[str, str], route: Any) -> None:
+    props = _methods(synthesized)[(route.method, route.full_path)]
+    assert props["Integration"]["Type"] == "AWS_PROXY"
+    assert props["Integration"]["IntegrationHttpMethod"] == "POST"
+    assert _integration_function(props) == function_ids[route.function]
+    expected_parameters = {f"method.request.path.{name}": True for name in ("id",) if "{id}" in route.full_path}
+    assert props.get("RequestParameters", {}) == expected_parameters
+
+
+def test_every_method_uses_the_api_key_authorizer_and_the_validator(synthesized: Synthesized, function_ids: dict[str, str]) -> None:
+    authorizers = synthesized.resources(synthesized.stateless, "AWS::ApiGateway::Authorizer")
+    assert len(authorizers) == 1
+    (authorizer_id, authorizer), *_ = authorizers.items()
+    props = authorizer["Properties"]
+    assert props["Type"] == "REQUEST"
+    assert props["IdentitySource"] == "method.request.header.x-api-key"
+    assert props["AuthorizerResultTtlInSeconds"] == 60
+    assert function_ids["authorizer"] in json.dumps(props["AuthorizerUri"])
+
+    validators = synthesized.resources(synthesized.stateless, "AWS::ApiGateway::RequestValidator")
+    assert len(validators) == 1
+    (validator_id, validator), *_ = validators.items()
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+
+    for key, method in _methods(synthesized).items():
+        assert method["AuthorizationType"] == "CUSTOM", key
+        assert method["AuthorizerId"] == {"Ref": authorizer_id}, key
+        assert method["RequestValidatorId"] == {"Ref": validator_id}, key
+
+
+def test_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
+    stages = synthesized.resources(synthesized.stateless, "AWS::ApiGateway::Stage")
+    assert len(stages) == 1
+    props = next(iter(stages.values()))["Properties"]
+    assert props["StageName"] == config.API_STAGE
+    assert props["TracingEnabled"] is True
+    access_log = props["AccessLogSetting"]
+    assert json.loads(access_log["Format"]) == ACCESS_LOG_FIELDS  # structured (JSON) access logs
+    log_group_id = access_log["DestinationArn"]["Fn::GetAtt"][0]
+    log_group = synthesized.resources(synthesized.stateless, "AWS::Logs::LogGroup")[log_group_id]
+    assert log_group["Properties"]["RetentionInDays"] == 90
+    assert props["MethodSettings"] == [
+        {
+            "HttpMethod": "*",
+            "ResourcePath": "/*",
+            "LoggingLevel": "INFO",
+            "MetricsEnabled": True,
+            "DataTraceEnabled": False,
+            "ThrottlingRateLimit": config.API_THROTTLE_RATE,
+            "ThrottlingBurstLimit": config.API_THROTTLE_BURST,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("response_type", "status", "code"),
+    [
+        ("UNAUTHORIZED", "401", "UNAUTHORIZED"),
+        ("ACCESS_DENIED", "403", "FORBIDDEN"),
+        ("MISSING_AUTHENTICATION_TOKEN", "404", "NOT_FOUND"),
+        ("DEFAULT_4XX", None, "$context.error.responseType"),
+        ("DEFAULT_5XX", None, "$context.error.responseType"),
+    ],
+)
+def test_gateway_errors_use_the_project_error_shape(synthesized: Synthesized, response_type: str, status: str | None, code: str) -> None:
+    responses = [
+        r["Properties"]
+        for r in synthesized.resources(synthesized.stateless, "AWS::ApiGateway::GatewayResponse").values()
+        if r["Properties"]["ResponseType"] == response_type
+    ]
+    assert len(responses) == 1
+    assert responses[0].get("StatusCode") == status
+    template = responses[0]["ResponseTemplates"]["application/json"]
+    # API Gateway substitutes $context.error.messageString with a quoted JSON string.
+    body = json.loads(template.replace("$context.error.messageString", '"Unauthorized"'))
+    assert body == {"error": {"code": code, "message": "Unauthorized", "details": []}}
+
+
+def test_api_endpoint_output(synthesized: Synthesized) -> None:
+    outputs = synthesized.stateless.find_outputs("ApiEndpoint")
+    assert "/api/v1/leadscoring" in json.dumps(outputs)
