@@ -55,7 +55,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/leads/{id}", "score", ALL_ROLES, "Get one scored lead"),
     Route("GET", "/performance", "analytics", READERS, "Get performance metrics", implemented=False),
     Route("GET", "/analytics", "analytics", READERS, "Get analytics data", implemented=False),
-    Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads", implemented=False),
+    Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads"),
     # Model management
     Route("GET", "/models", "models", READERS, "List scoring models"),
     Route("POST", "/models", "models", ADMINS, "Create new model", implemented=False),

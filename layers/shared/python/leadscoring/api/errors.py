@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from leadscoring.domain.errors import DomainError
+from leadscoring.domain.errors import DomainError, field_errors
 
 logger = Logger(child=True)
 
@@ -28,16 +28,6 @@ def proxy_error(status: int, code: str, message: str, details: list[dict[str, An
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error_body(code, message, details))}
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    # Powertools reports ("body", "attributes", "behavioral", "page_views"); callers know fields, not "body".
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
-
-
-def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"field": _field(e.get("loc", ())), "message": e.get("msg", "is not valid"), "type": e.get("type")} for e in errors]
-
-
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -53,7 +43,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
                 "The request body is not valid JSON",
                 [{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
             )
-        return error_response(422, "VALIDATION_ERROR", "The request is not valid", validation_details(errors))
+        return error_response(422, "VALIDATION_ERROR", "The request is not valid", field_errors(errors))
 
     @app.not_found
     def _not_found(exc: NotFoundError) -> Response:

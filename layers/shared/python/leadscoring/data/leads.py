@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.audit import decision_item
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
+from leadscoring.domain.errors import StorageError
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
 
 _serializer = TypeSerializer()
 # A filtered page may need several reads; this bounds the work one request can cause.
 MAX_READS_PER_PAGE = 20
+PAIRS_PER_TRANSACTION = 50
 
 
 @dataclass(frozen=True)
@@ -38,26 +43,54 @@ class LeadRepository:
         self._leads_table = leads_table
         self._audit_table = audit_table
 
-    def save_scored(self, lead: Lead, decision: AuditEvent) -> None:
-        """Write the lead and its decision record in one transaction: neither exists without the other."""
-        lead_item = lead_to_item(lead)
-        audit_item = decision_item(lead.client_id, decision)
-        aws.dynamodb_client().transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self._leads_table, "Item": _wire(lead_item)}},
-                {
-                    "Put": {
-                        "TableName": self._audit_table,
-                        "Item": _wire(audit_item),
-                        "ConditionExpression": "attribute_not_exists(event_key)",
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]]) -> None:
+        """Write each lead with its decision record in one transaction: neither exists without the other.
+
+        Up to 50 pairs go in one transaction (DynamoDB's limit is 100 items), so a chunk stands or falls whole.
+        """
+        client = aws.dynamodb_client()
+        for start in range(0, len(scored), PAIRS_PER_TRANSACTION):
+            items: list[dict[str, Any]] = []
+            for lead, decision in scored[start : start + PAIRS_PER_TRANSACTION]:
+                items.append({"Put": {"TableName": self._leads_table, "Item": _wire(lead_to_item(lead))}})
+                items.append(
+                    {
+                        "Put": {
+                            "TableName": self._audit_table,
+                            "Item": _wire(decision_item(lead.client_id, decision)),
+                            "ConditionExpression": "attribute_not_exists(event_key)",
+                        }
                     }
-                },
-            ]
-        )
+                )
+            try:
+                client.transact_write_items(TransactItems=items)
+            except ClientError as exc:  # botocore has already retried throttling
+                raise StorageError(f"Could not store {len(items) // 2} scored leads: {exc.response['Error']['Code']}") from exc
+
+    def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        """The tenant's leads among `lead_ids`, by id (absent ones are simply missing)."""
+        found: dict[str, Lead] = {}
+        unique = list(dict.fromkeys(lead_ids))
+        resource = aws.dynamodb()
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self._leads_table: {"Keys": [{"client_id": client_id, "id": i} for i in unique[start : start + 100]]}
+            }
+            for attempt in range(8):
+                page = resource.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self._leads_table, []):
+                    lead = item_to_lead(item)
+                    found[lead.id] = lead
+                request = page.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))  # back off before retrying throttled keys
+            else:
+                raise RuntimeError("DynamoDB kept leaving keys unprocessed")
+        return found
 
     def get(self, client_id: str, lead_id: str) -> Lead | None:
-        item = aws.dynamodb().Table(self._leads_table).get_item(Key={"client_id": client_id, "id": lead_id}).get("Item")
-        return item_to_lead(item) if item else None
+        return self.get_many(client_id, [lead_id]).get(lead_id)
 
     def set_outcome(self, client_id: str, lead_id: str, status: ConversionStatus, at: str | None, revenue: float | None) -> None:
         """Record where a lead ended up (demo seeding; the conversion endpoint adds transition rules)."""

@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 
+def field_errors(errors: list[Any], prefix: str = "") -> list[dict[str, Any]]:
+    """pydantic's errors as the API's details: the field as a caller names it, the message, the type."""
+    details = []
+    for error in errors:
+        parts = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(([prefix] if prefix else []) + parts) or prefix or "body"
+        details.append({"field": field, "message": error.get("msg", "is not valid"), "type": error.get("type")})
+    return details
+
+
 class DomainError(Exception):
     status = 400
     code = "BAD_REQUEST"
@@ -52,6 +62,22 @@ class NoActiveModel(Conflict):
 class PayloadTooLarge(DomainError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class RequestInProgress(Conflict):
+    code = "REQUEST_IN_PROGRESS"
+
+
+class StorageError(DomainError):
+    """A write that failed after retries; the caller may retry the same request safely."""
+
+    status = 503
+    code = "STORAGE_UNAVAILABLE"
 
 
 class NotImplementedYet(DomainError):

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from leadscoring.schemas.lead import Grade, Priority
 from leadscoring.schemas.model import Thresholds
 
 
@@ -16,6 +17,23 @@ class ScoreOutcome:
     score_confidence: float
     qualified: bool
     threshold: float
+    priority: Priority
+    grade: Grade
+
+
+def priority_of(score: float, thresholds: Thresholds) -> Priority:
+    if score >= thresholds.high_priority:
+        return "high"
+    return "low" if score < thresholds.low_priority else "medium"
+
+
+def grade_of(score: float, thresholds: Thresholds) -> Grade:
+    """A: high priority; B: qualified; C: between low priority and qualified; D: below low priority."""
+    if score >= thresholds.high_priority:
+        return "A"
+    if score >= thresholds.qualified:
+        return "B"
+    return "C" if score >= thresholds.low_priority else "D"
 
 
 def score_from_probability(probability: float, completeness: float, thresholds: Thresholds) -> ScoreOutcome:
@@ -29,7 +47,9 @@ def score_from_probability(probability: float, completeness: float, thresholds: 
     score = round(p * 100, 2)
     certainty = 0.5 + 0.5 * abs(2 * p - 1)
     confidence = round(min(max(completeness, 0.0), 1.0) * certainty, 4)
-    return ScoreOutcome(score, confidence, score >= thresholds.qualified, thresholds.qualified)
+    return ScoreOutcome(
+        score, confidence, score >= thresholds.qualified, thresholds.qualified, priority_of(score, thresholds), grade_of(score, thresholds)
+    )
 
 
 def input_hash(model_id: str, model_version: str, features: dict[str, Any]) -> str:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from leadscoring.domain.explanations import explain, variants
 from leadscoring.domain.features import model_inputs
-from leadscoring.schemas.lead import AttributeValue
+from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
 
 
@@ -21,11 +22,24 @@ class LoadedModel:
     schema: tuple[tuple[str, FeatureType], ...]
     session: ort.InferenceSession
     probability_output: str
+    baselines: dict[str, AttributeValue] | None = None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.schema)
 
     def predict_proba(self, rows: Sequence[dict[str, AttributeValue]]) -> np.ndarray:
         """The probability of conversion for each row."""
         outputs = self.session.run([self.probability_output], model_inputs(rows, self.schema))
         return np.asarray(outputs[0])[:, 1]
+
+    def predict_explained(self, rows: Sequence[dict[str, AttributeValue]]) -> tuple[np.ndarray, list[Explanation] | None]:
+        """Probabilities and, when the model recorded its training baselines, explanations: one run for all variants."""
+        if not self.baselines:
+            return self.predict_proba(rows), None
+        names = self.feature_names
+        probabilities = self.predict_proba(variants(rows, names, self.baselines))
+        return probabilities[:: len(names) + 1], explain(rows, names, self.baselines, probabilities)
 
 
 def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[str, Any]) -> LoadedModel:
@@ -37,4 +51,4 @@ def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[st
     schema = tuple((str(f["name"]), f["type"]) for f in metadata["feature_schema"])
     names = [o.name for o in session.get_outputs()]
     probability_output = "probabilities" if "probabilities" in names else names[-1]
-    return LoadedModel(model_id, version, schema, session, probability_output)
+    return LoadedModel(model_id, version, schema, session, probability_output, metadata.get("baselines"))

@@ -46,6 +46,25 @@ class LeadInput(InputModel):
     attributes: LeadAttributes = Field(default_factory=LeadAttributes)
 
 
+Priority = Literal["high", "medium", "low"]
+Grade = Literal["A", "B", "C", "D"]
+
+
+class Factor(StoredModel):
+    """One feature's part in a score: what the lead had, and how far it moved the score from the baseline."""
+
+    feature: str
+    value: AttributeValue
+    baseline: AttributeValue
+    contribution: float = Field(description="Change in log-odds of conversion against the feature's training baseline")
+    score_impact: float = Field(description="Change in score points (0-100 scale) against the feature's training baseline")
+
+
+class Explanation(StoredModel):
+    top_positive: list[Factor] = Field(default_factory=list)
+    top_negative: list[Factor] = Field(default_factory=list)
+
+
 class Lead(StoredModel):
     """The spec's Lead, plus what the decision rested on (model, version, attributes)."""
 
@@ -68,6 +87,9 @@ class Lead(StoredModel):
     external_id: str | None = None
     model_id: str | None = None
     model_version: str | None = None
+    priority: Priority | None = None
+    grade: Grade | None = None
+    explanation: Explanation | None = None
     attributes: LeadAttributes = Field(default_factory=LeadAttributes)
 
 

@@ -1,8 +1,9 @@
-"""score_lead: validate against the tenant's features, score with its active ONNX model, store lead + decision."""
+"""score_leads: validate against the tenant's features, score with its active ONNX model, store leads + decisions."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from leadscoring.data.audit import new_event_id
@@ -16,7 +17,7 @@ from leadscoring.domain.scoring import input_hash, score_from_probability
 from leadscoring.inference.model_cache import ModelCache, TtlCache
 from leadscoring.inference.onnx_model import LoadedModel, load_model
 from leadscoring.schemas.audit import AuditEvent
-from leadscoring.schemas.lead import Lead, LeadInput
+from leadscoring.schemas.lead import AttributeValue, Explanation, Lead, LeadInput
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 
 _LEAD_NAMESPACE = uuid.UUID("6f1c7d0e-8a55-4c1e-9d0b-4c9a4b7e2f10")
@@ -47,6 +48,9 @@ class ScoringService:
     def features(self, client_id: str) -> list[ScoringFeature]:
         return self._feature_cache.get(client_id, lambda: self._configs.get_features(client_id) or default_features())
 
+    def validate(self, client_id: str, lead_input: LeadInput) -> None:
+        validate_attributes(lead_input.attributes, self.features(client_id))
+
     def active_model(self, client_id: str) -> tuple[ScoringConfig, LoadedModel]:
         config = self._config_cache.get(client_id, lambda: self._configs.get_config(client_id))
         active = config.active_model
@@ -60,24 +64,54 @@ class ScoringService:
         return load_model(model_id, version, onnx_bytes, metadata)
 
     def score_lead(self, principal: Principal, lead_input: LeadInput) -> Lead:
-        client_id = principal.client_id
-        validate_attributes(lead_input.attributes, self.features(client_id))
-        config, model = self.active_model(client_id)
-        flat = flatten(lead_input.attributes)
-        probability = float(model.predict_proba([flat])[0])
-        outcome = score_from_probability(probability, completeness(flat, model.schema), config.thresholds)
+        self.validate(principal.client_id, lead_input)
+        return self.score_valid(principal, [lead_input])[0]
 
-        lead_id = lead_identity(client_id, lead_input)
-        existing = self._leads.get(client_id, lead_id)
+    def score_valid(self, principal: Principal, inputs: Sequence[LeadInput]) -> list[Lead]:
+        """Score leads already validated, in one model run, and store each with its decision record."""
+        client_id = principal.client_id
+        config, model = self.active_model(client_id)
+        flats = [flatten(i.attributes) for i in inputs]
+        probabilities, explanations = model.predict_explained(flats)
+        ids = [lead_identity(client_id, i) for i in inputs]
+        existing = self._leads.get_many(client_id, ids)
         now = datetime.now(UTC)
+        scored: list[tuple[Lead, AuditEvent]] = []
+        for n, lead_input in enumerate(inputs):
+            explanation = explanations[n] if explanations else None
+            scored.append(
+                self._decide(
+                    principal, config, model, lead_input, ids[n], flats[n], float(probabilities[n]), explanation, existing.get(ids[n]), now
+                )
+            )
+        self._leads.save_scored(scored)
+        return [lead for lead, _ in scored]
+
+    @staticmethod
+    def _decide(
+        principal: Principal,
+        config: ScoringConfig,
+        model: LoadedModel,
+        lead_input: LeadInput,
+        lead_id: str,
+        flat: dict[str, AttributeValue],
+        probability: float,
+        explanation: Explanation | None,
+        existing: Lead | None,
+        now: datetime,
+    ) -> tuple[Lead, AuditEvent]:
+        outcome = score_from_probability(probability, completeness(flat, model.schema), config.thresholds)
         lead = Lead(
             id=lead_id,
-            client_id=client_id,
+            client_id=principal.client_id,
             **lead_input.model_dump(exclude={"attributes"}),
             attributes=lead_input.attributes,
             score=outcome.score,
             score_confidence=outcome.score_confidence,
             qualified=outcome.qualified,
+            priority=outcome.priority,
+            grade=outcome.grade,
+            explanation=explanation,
             conversion_status=existing.conversion_status if existing else "new",
             conversion_date=existing.conversion_date if existing else None,
             revenue=existing.revenue if existing else None,
@@ -103,8 +137,10 @@ class ScoringService:
             details={
                 "score_confidence": outcome.score_confidence,
                 "probability": round(probability, 6),
+                "priority": outcome.priority,
+                "grade": outcome.grade,
                 "updated_existing": existing is not None,
+                "explanation": explanation.model_dump(mode="json") if explanation else None,
             },
         )
-        self._leads.save_scored(lead, decision)
-        return lead
+        return lead, decision

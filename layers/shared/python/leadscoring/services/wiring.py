@@ -6,9 +6,12 @@ from functools import lru_cache
 
 from leadscoring.data.api_keys import ApiKeyRepository
 from leadscoring.data.audit import AuditRepository
+from leadscoring.data.idempotency import idempotency_store
 from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
+from leadscoring.services.batch_scoring import BatchScoring
 from leadscoring.services.configuration import ConfigurationService
+from leadscoring.services.idempotent_scoring import IdempotentScoring
 from leadscoring.services.scoring import ScoringService
 from leadscoring.settings import get_settings
 
@@ -43,6 +46,16 @@ def api_key_repository() -> ApiKeyRepository:
 @lru_cache(maxsize=1)
 def scoring_service() -> ScoringService:
     return ScoringService(lead_repository(), model_registry(), config_repository(), get_settings().config_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def idempotent_scoring() -> IdempotentScoring:
+    return IdempotentScoring(scoring_service(), idempotency_store(get_settings().idempotency_table))
+
+
+@lru_cache(maxsize=1)
+def batch_scoring() -> BatchScoring:
+    return BatchScoring(scoring_service())
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ import time
 from typing import Annotated
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -13,16 +13,22 @@ from leadscoring.api.context import principal_of
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput, LeadPage
-from leadscoring.services.wiring import lead_repository, scoring_service
+from leadscoring.services.wiring import idempotent_scoring, lead_repository
 
 router = Router()
 metrics = Metrics()
 
 
 @router.post(f"{API_PREFIX}/score", summary="Score a lead", tags=["Lead scoring"])
-def score(lead: Annotated[LeadInput, Body()]) -> Lead:
+def score(
+    lead: Annotated[LeadInput, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Redeliveries with the same key score once"),
+    ] = None,
+) -> Lead:
     started = time.perf_counter()
-    scored = scoring_service().score_lead(principal_of(router.current_event.raw_event), lead)
+    scored = idempotent_scoring().score(principal_of(router.current_event.raw_event), lead, idempotency_key)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     return scored

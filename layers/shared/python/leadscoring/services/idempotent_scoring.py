@@ -1,0 +1,60 @@
+"""Exactly-once scoring for redelivered webhooks: one Idempotency-Key, one lead, one response.
+
+The key is scoped by tenant (two clients may use the same key) and the payload is validated: the same key
+with a different lead is refused instead of silently answering with the first lead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError, IdempotencyValidationError
+
+from leadscoring.domain.auth import Principal
+from leadscoring.domain.errors import IdempotencyKeyReused, RequestInProgress
+from leadscoring.routes import Role
+from leadscoring.schemas.lead import Lead, LeadInput
+from leadscoring.services.scoring import ScoringService
+
+# How long a redelivery is answered from the record: CRMs retry for hours, not days.
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+class IdempotentScoring:
+    def __init__(self, scoring: ScoringService, store: BasePersistenceLayer, ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS) -> None:
+        self._scoring = scoring
+        config = IdempotencyConfig(
+            event_key_jmespath="[client_id, idempotency_key]",
+            payload_validation_jmespath="lead",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=ttl_seconds,
+        )
+
+        @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+        def score_once(request: dict[str, Any]) -> dict[str, Any]:
+            principal = Principal(client_id=request["client_id"], role=Role(request["role"]), key_id=request["key_id"])
+            lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]))
+            return lead.model_dump(mode="json")
+
+        self._score_once = score_once
+
+    def score(self, principal: Principal, lead_input: LeadInput, idempotency_key: str | None) -> Lead:
+        if not idempotency_key:
+            return self._scoring.score_lead(principal, lead_input)
+        request = {
+            "client_id": principal.client_id,
+            "role": principal.role.value,
+            "key_id": principal.key_id,
+            "idempotency_key": idempotency_key,
+            "lead": lead_input.model_dump(mode="json"),
+        }
+        try:
+            return Lead.model_validate(self._score_once(request=request))
+        except IdempotencyValidationError as exc:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with a different lead",
+                [{"field": "Idempotency-Key", "message": "reuse a key only to redeliver the same lead", "type": "idempotency_key_reused"}],
+            ) from exc
+        except IdempotencyAlreadyInProgressError as exc:
+            raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly") from exc

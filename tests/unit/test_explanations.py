@@ -1,0 +1,101 @@
+import numpy as np
+import pandas as pd
+import pytest
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from leadscoring.demo_data import generate
+from leadscoring.domain.explanations import training_baselines, variants
+from leadscoring.domain.features import MISSING_CATEGORY, flatten
+from leadscoring.inference.onnx_model import load_model
+from leadscoring.schemas.lead import LeadInput
+
+SCHEMA = [
+    ("page_views", "numerical"),
+    ("email_click_rate", "numerical"),
+    ("form_submissions", "numerical"),
+    ("uses_marketing_automation", "boolean"),
+    ("industry", "categorical"),
+    ("job_seniority", "categorical"),
+]
+
+
+def frame(rows):
+    data = {}
+    for name, ftype in SCHEMA:
+        if ftype == "categorical":
+            data[name] = [MISSING_CATEGORY if r.get(name) is None else str(r[name]) for r in rows]
+        else:
+            data[name] = [np.nan if r.get(name) is None else float(r[name]) for r in rows]
+    return pd.DataFrame(data)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    demo = generate(600, seed=13)
+    rows = [flatten(LeadInput.model_validate(d.lead).attributes) for d in demo]
+    numeric = [n for n, t in SCHEMA if t != "categorical"]
+    categorical = [n for n, t in SCHEMA if t == "categorical"]
+    pipeline = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("n", Pipeline([("i", SimpleImputer(strategy="median")), ("s", StandardScaler())]), numeric),
+                        ("c", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+                    ]
+                ),
+            ),
+            ("classifier", LogisticRegression(max_iter=2000)),
+        ]
+    ).fit(frame(rows), [d.converted for d in demo])
+    types = [(n, StringTensorType([None, 1]) if t == "categorical" else FloatTensorType([None, 1])) for n, t in SCHEMA]
+    onnx = convert_sklearn(pipeline, initial_types=types, options={id(pipeline.steps[-1][1]): {"zipmap": False}}, target_opset=17)
+    baselines = training_baselines(rows, SCHEMA)
+    metadata = {"feature_schema": [{"name": n, "type": t} for n, t in SCHEMA], "baselines": baselines}
+    return pipeline, load_model("m", "1", onnx.SerializeToString(), metadata), rows, baselines
+
+
+def test_baselines_are_medians_and_modes():
+    rows = [{"a": 1.0, "b": "x", "c": True}, {"a": 3.0, "b": "x", "c": False}, {"a": None, "b": "y", "c": True}]
+    assert training_baselines(rows, [("a", "numerical"), ("b", "categorical"), ("c", "boolean")]) == {"a": 2.0, "b": "x", "c": True}
+
+
+def test_logistic_regression_contributions_are_its_exact_linear_terms(fitted):
+    pipeline, model, rows, baselines = fitted
+    names = [n for n, _ in SCHEMA]
+    checked = 0
+    for row in rows[:40]:
+        _, [explanation] = model.predict_explained([row])
+        expected_frame = frame(variants([row], names, baselines))
+        decision = pipeline.decision_function(expected_frame)
+        exact = {name: decision[0] - decision[j + 1] for j, name in enumerate(names)}
+        for factor in explanation.top_positive + explanation.top_negative:
+            assert factor.contribution == pytest.approx(exact[factor.feature], abs=2e-4)
+            checked += 1
+        # The strongest factors are the largest linear terms.
+        if explanation.top_positive:
+            assert explanation.top_positive[0].contribution == pytest.approx(max(exact.values()), abs=2e-4)
+    assert checked > 100
+
+
+def test_explained_probabilities_equal_plain_ones(fitted):
+    _, model, rows, _ = fitted
+    plain = model.predict_proba(rows[:20])
+    explained, explanations = model.predict_explained(rows[:20])
+    assert np.allclose(plain, explained)
+    assert len(explanations) == 20
+    assert all(f.contribution > 0 for e in explanations for f in e.top_positive)
+    assert all(f.contribution < 0 for e in explanations for f in e.top_negative)
+
+
+def test_no_baselines_no_explanations(fitted):
+    _, model, rows, _ = fitted
+    bare = model.__class__(**{**model.__dict__, "baselines": None})
+    assert bare.predict_explained(rows[:2])[1] is None
