@@ -28,6 +28,9 @@ $(LAYER_STAMP): layers/deps/requirements.txt | $(STAMP)
 		--python-version $(LAMBDA_PYTHON) --target build/layers/deps/python -r layers/deps/requirements.txt
 	# The Lambda runtime ships boto3 and botocore (aws-xray-sdk pulls them in again): 30 MB saved.
 	cd build/layers/deps/python && rm -rf boto3 boto3-* botocore botocore-* s3transfer s3transfer-*
+	# Never imported when serving: numpy's own test suites, onnxruntime's offline tooling.
+	cd build/layers/deps/python && rm -rf numpy/*/tests numpy/tests onnxruntime/transformers onnxruntime/quantization \
+		onnxruntime/tools onnxruntime/datasets
 	touch $@
 
 run: setup
