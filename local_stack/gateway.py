@@ -117,8 +117,14 @@ class LocalGateway:
         elapsed = (time.perf_counter() - started) * 1000
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-        out_headers = {**(result.get("headers") or {}), "X-Lambda-Duration-Ms": f"{elapsed:.2f}"}
-        return Response(payload, status=int(result.get("statusCode", 200)), headers=out_headers)
+        response = Response(payload, status=int(result.get("statusCode", 200)))
+        # API Gateway merges both header maps of a proxy result; Powertools' REST resolver uses multiValueHeaders.
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response.headers.setlist(name, values)
+        response.headers["X-Lambda-Duration-Ms"] = f"{elapsed:.2f}"
+        return response
 
     @staticmethod
     def _proxy_event(request: Request, resource: str, params: dict[str, str], raw: bytes, decision: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.codec import from_item, to_item
+from leadscoring.domain.errors import VersionExists
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature, ScoringModel
 
 CONFIG_ITEM = "CONFIG"
@@ -34,21 +36,28 @@ class ModelRegistry:
         self._bucket = bucket
 
     def register(self, client_id: str, model: ScoringModel, onnx_bytes: bytes, metadata: dict[str, Any]) -> None:
-        """Store the artifact first, then index it: an indexed version always has its artifact."""
+        """Store the artifact first, then index it: an indexed version always has its artifact.
+
+        Versions are immutable: the S3 writes are conditional (If-None-Match), so registering an existing
+        version again fails before anything is overwritten.
+        """
         prefix = artifact_prefix(client_id, model.id, model.version)
-        s3 = aws.s3()
-        s3.put_object(Bucket=self._bucket, Key=prefix + "model.onnx", Body=onnx_bytes, ContentType="application/octet-stream")
-        s3.put_object(
-            Bucket=self._bucket,
-            Key=prefix + "metadata.json",
-            Body=json.dumps(metadata, default=str).encode(),
-            ContentType="application/json",
-        )
-        item = to_item(model.model_dump(mode="json"))
-        item.update({"client_id": client_id, "item": model_item(model.id, model.version), "artifact_prefix": prefix})
-        aws.dynamodb().Table(self._table).put_item(
-            Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
-        )
+        objects = {
+            "model.onnx": (onnx_bytes, "application/octet-stream"),
+            "metadata.json": (json.dumps(metadata, default=str).encode(), "application/json"),
+        }
+        try:
+            for name, (body, content_type) in objects.items():
+                aws.s3().put_object(Bucket=self._bucket, Key=prefix + name, Body=body, ContentType=content_type, IfNoneMatch="*")
+            item = to_item(model.model_dump(mode="json"))
+            item.update({"client_id": client_id, "item": model_item(model.id, model.version), "artifact_prefix": prefix})
+            aws.dynamodb().Table(self._table).put_item(
+                Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "ConditionalCheckFailedException"):
+                raise VersionExists(f"Model {model.id} version {model.version} already exists; versions are immutable") from exc
+            raise
 
     def list_versions(self, client_id: str) -> list[ScoringModel]:
         items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(MODEL_PREFIX))

@@ -55,6 +55,10 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class VersionExists(Conflict):
+    code = "VERSION_EXISTS"
+
+
 class NoActiveModel(Conflict):
     code = "NO_ACTIVE_MODEL"
 

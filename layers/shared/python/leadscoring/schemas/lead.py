@@ -1,15 +1,51 @@
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import EmailStr, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 from leadscoring.schemas.base import InputModel, StoredModel
 
 ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
-AttributeValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=500)] | None
+# Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-30
+ATTRIBUTE_TYPE_MESSAGE = "must be a number, true/false, null, or a string of at most 500 characters"
+
+
+def _one_clear_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error naming the attribute, instead of one per member of the union with contradicting messages."""
+    try:
+        result = handler(value)
+    except ValidationError:
+        raise PydanticCustomError("attribute_type", ATTRIBUTE_TYPE_MESSAGE) from None
+    if isinstance(result, (int, float)) and not isinstance(result, bool):
+        magnitude = abs(float(result))
+        if not math.isfinite(magnitude) or magnitude > MAX_MAGNITUDE:
+            raise PydanticCustomError("attribute_range", "must be a finite number between -1e15 and 1e15")
+        if 0 < magnitude < MIN_MAGNITUDE:
+            raise PydanticCustomError("attribute_range", "must be 0 or at least 1e-30 in magnitude")
+    return result
+
+
+AttributeValue = Annotated[
+    StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=500)] | None,
+    WrapValidator(_one_clear_error),
+]
 Attributes = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AttributeValue], Field(max_length=200)]
 
 

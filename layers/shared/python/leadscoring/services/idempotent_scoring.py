@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError, IdempotencyValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.errors import IdempotencyKeyReused, RequestInProgress
@@ -24,7 +25,7 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 class IdempotentScoring:
     def __init__(self, scoring: ScoringService, store: BasePersistenceLayer, ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS) -> None:
         self._scoring = scoring
-        config = IdempotencyConfig(
+        self._config = config = IdempotencyConfig(
             event_key_jmespath="[client_id, idempotency_key]",
             payload_validation_jmespath="lead",
             raise_on_no_idempotency_key=True,
@@ -39,9 +40,12 @@ class IdempotentScoring:
 
         self._score_once = score_once
 
-    def score(self, principal: Principal, lead_input: LeadInput, idempotency_key: str | None) -> Lead:
+    def score(self, principal: Principal, lead_input: LeadInput, idempotency_key: str | None, context: LambdaContext | None) -> Lead:
         if not idempotency_key:
             return self._scoring.score_lead(principal, lead_input)
+        if context is not None:
+            # An invocation that dies mid-way leaves its record IN_PROGRESS only until its own timeout, not for the TTL.
+            self._config.register_lambda_context(context)
         request = {
             "client_id": principal.client_id,
             "role": principal.role.value,

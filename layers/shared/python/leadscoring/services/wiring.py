@@ -64,15 +64,8 @@ def configuration_service() -> ConfigurationService:
 
 
 def reset() -> None:
-    """Forget every built service (tests that change the environment)."""
-    for factory in (
-        lead_repository,
-        audit_repository,
-        model_registry,
-        config_repository,
-        api_key_repository,
-        scoring_service,
-        configuration_service,
-    ):
-        factory.cache_clear()
+    """Forget every built service (tests that change the environment): every cached factory in this module."""
+    for value in list(globals().values()):
+        if callable(value) and hasattr(value, "cache_clear") and getattr(value, "__module__", None) == __name__:
+            value.cache_clear()
     get_settings.cache_clear()

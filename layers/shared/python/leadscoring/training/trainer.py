@@ -1,24 +1,50 @@
-"""Fit, evaluate, export and verify a model on labelled rows; returns what the registry stores."""
+"""Fit, evaluate, export and verify a model on labelled rows; returns what the registry stores.
+
+    readiness -> stratified 80/20 split -> time-boxed search (CV on the 80%) -> calibrated fit on the 80%
+    -> ONNX export -> parity gate on the 20% -> metrics of the ONNX model on the 20%
+
+Class imbalance: when the rarer outcome is under `balance_below` (35%) of the rows, the classifier weighs
+classes inversely to their frequency (class_weight="balanced", per bootstrap sample for a forest, sample
+weights for the network); the sigmoid calibration, fitted unweighted on out-of-fold predictions, brings the
+probabilities back to the real conversion rate.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+import skl2onnx
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
-from leadscoring.domain.features import MISSING_CATEGORY
+from leadscoring.domain.errors import InvalidInput
+from leadscoring.domain.explanations import training_baselines
+from leadscoring.domain.feature_values import DAYS_SINCE, prepare_rows
+from leadscoring.domain.features import MISSING_CATEGORY, model_inputs
 from leadscoring.schemas.lead import AttributeValue
-from leadscoring.schemas.model import ModelType, ScoringFeature, ScoringModel, Thresholds
-from leadscoring.training.export import to_onnx, verify_parity
-from leadscoring.training.pipeline import build_pipeline
+from leadscoring.schemas.model import FeatureType, ModelType, ScoringFeature, ScoringModel, Thresholds
+from leadscoring.training.export import PARITY_TOLERANCE, PROBABILITIES, TARGET_OPSET, onnx_session, to_onnx, verify_parity
+from leadscoring.training.metrics import evaluate, permutation_importance
+from leadscoring.training.pipeline import CALIBRATION_FOLDS, build_pipeline, model_inputs_of, plans
+from leadscoring.training.readiness import MIN_PER_CLASS, ReadinessReport, require_ready
+from leadscoring.training.search import final_params, search
+from leadscoring.training.transformations import validate_features
+
+DEFAULT_TIME_BUDGET_SECONDS = 60.0
+BALANCE_BELOW = 0.35
 
 
 @dataclass(frozen=True)
@@ -26,17 +52,30 @@ class TrainedModel:
     model: ScoringModel
     onnx_bytes: bytes
     metadata: dict[str, Any]
+    pipeline: Pipeline | None = field(default=None, repr=False, compare=False)  # the fitted scikit-learn pipeline
+    readiness: ReadinessReport | None = field(default=None, repr=False, compare=False)
 
 
 def frame_of(rows: Sequence[dict[str, AttributeValue]], schema: Sequence[tuple[str, str]]) -> pd.DataFrame:
-    """Rows as the pipeline expects them: floats with NaN gaps, strings with a missing token."""
-    data: dict[str, list[Any]] = {}
+    """Rows as the pipeline expects them, and as ONNX receives them: float32 with NaN gaps, strings with a
+    missing token. Training on float32 is what makes trees split exactly where onnxruntime compares."""
+    data: dict[str, Any] = {}
     for name, ftype in schema:
         if ftype == "categorical":
             data[name] = [MISSING_CATEGORY if r.get(name) is None else str(r.get(name)) for r in rows]
         else:
-            data[name] = [np.nan if r.get(name) is None else float(r[name]) for r in rows]  # type: ignore[arg-type]
+            data[name] = np.array([np.nan if r.get(name) is None else float(r[name]) for r in rows], dtype=np.float32)  # type: ignore[arg-type]
     return pd.DataFrame(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def train_model(
@@ -50,26 +89,83 @@ def train_model(
     model_type: ModelType = "logistic_regression",
     thresholds: Thresholds | None = None,
     parent_version: str | None = None,
+    *,
+    time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS,
+    holdout_fraction: float = 0.2,
+    random_state: int = 42,
+    reference_time: datetime | Sequence[datetime] | None = None,
+    min_per_class: int = MIN_PER_CLASS,
+    balance_below: float = BALANCE_BELOW,
+    importance_repeats: int = 3,
+    n_jobs: int | None = -1,
 ) -> TrainedModel:
+    """Train one model version. Raises InvalidFeatureDefinition, DataNotReady (with findings) or ExportMismatch.
+
+    `reference_time` is the moment days_since features count back from: one for all rows, one per row (e.g.
+    when each lead was scored), or None for now.
+    """
+    started = time.perf_counter()
+    thresholds = thresholds or Thresholds()
     active = [f for f in features if f.is_active]
-    schema = [(f.name, f.type) for f in active]
-    frame = frame_of(rows, schema)
-    y = np.asarray(labels, dtype=int)
-    x_train, x_test, y_train, y_test = train_test_split(frame, y, test_size=0.2, stratify=y, random_state=42)
-    pipeline = build_pipeline(schema, model_type)
-    pipeline.fit(x_train, y_train)
+    validate_features(active)
+    used = model_inputs_of(active)
+    if not used:
+        raise InvalidInput("No active feature with a weight above 0 to train on")
+    feature_plans = plans(used, model_type)
+    converted = {p.name: DAYS_SINCE for p in feature_plans if p.converted_input == DAYS_SINCE}
+    prepared = prepare_rows(rows, converted, reference_time)
+    readiness = require_ready(prepared, labels, used, min_per_class=min_per_class)
+
+    schema: list[tuple[str, FeatureType]] = [(f.name, f.type) for f in used]
+    frame = frame_of(prepared, schema)
+    y = np.asarray([bool(v) for v in labels], dtype=int)
+    indices = np.arange(len(y))
+    train_idx, test_idx = train_test_split(indices, test_size=holdout_fraction, stratify=y, random_state=random_state)
+    x_train, x_test = frame.iloc[train_idx].reset_index(drop=True), frame.iloc[test_idx].reset_index(drop=True)
+    y_train, y_test = y[train_idx], y[test_idx]
+
+    minority_share = float(min(y.mean(), 1 - y.mean()))
+    class_weight = "balanced" if minority_share < balance_below else None
+    found = search(
+        used,
+        model_type,
+        x_train,
+        y_train,
+        time_budget_seconds=time_budget_seconds,
+        class_weight=class_weight,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    chosen = final_params(model_type, found.best_params)
+
+    fit_started = time.perf_counter()
+    pipeline = build_pipeline(
+        used, model_type, chosen, training_rows=len(train_idx), calibrated=True, random_state=random_state, n_jobs=n_jobs
+    )
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):  # see search.py
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(x_train, y_train)
+    fit_seconds = time.perf_counter() - fit_started
+
+    export_started = time.perf_counter()
     onnx_bytes = to_onnx(pipeline, schema)
     parity = verify_parity(pipeline, onnx_bytes, x_test, schema)
-    proba = pipeline.predict_proba(x_test)[:, 1]
-    predicted = (proba >= 0.5).astype(int)
-    metrics = {
-        "accuracy": float(accuracy_score(y_test, predicted)),
-        "precision": float(precision_score(y_test, predicted, zero_division=0)),
-        "recall": float(recall_score(y_test, predicted, zero_division=0)),
-        "f1_score": float(f1_score(y_test, predicted, zero_division=0)),
-        "roc_auc": float(roc_auc_score(y_test, proba)),
-    }
+    export_seconds = time.perf_counter() - export_started
+
+    evaluation_started = time.perf_counter()
+    session = onnx_session(onnx_bytes)
+    holdout_inputs = model_inputs(x_test.to_dict("records"), schema)
+
+    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(session.run([PROBABILITIES], inputs)[0])[:, 1]
+
+    metrics = evaluate(y_test, predict(holdout_inputs), thresholds.qualified / 100.0)
+    importance = permutation_importance(predict, holdout_inputs, y_test, repeats=importance_repeats, random_state=random_state)
+    evaluation_seconds = time.perf_counter() - evaluation_started
+    training_seconds = time.perf_counter() - started
+
     now = datetime.now(UTC)
+    headline = {k: metrics[k] for k in ("accuracy", "precision", "recall", "f1_score")}
     model = ScoringModel(
         id=model_id,
         name=name,
@@ -77,26 +173,58 @@ def train_model(
         model_type=model_type,
         features=active,
         weights={f.name: f.weight for f in active},
-        thresholds=thresholds or Thresholds(),
+        thresholds=thresholds,
         is_active=False,
         created_at=now,
         updated_at=now,
         training_rows=len(rows),
-        **metrics,
+        roc_auc=metrics["roc_auc"],
+        **headline,
     )
-    data_hash = hashlib.sha256(json.dumps([list(map(str, r.values())) for r in rows] + [list(map(int, labels))]).encode()).hexdigest()
+    data_hash = hashlib.sha256(
+        json.dumps([list(map(str, r.values())) for r in rows] + [list(map(int, labels))], default=str).encode()
+    ).hexdigest()
+    train_rows = [prepared[i] for i in train_idx]
     metadata = {
         "model_id": model_id,
         "version": version,
         "model_type": model_type,
-        "feature_schema": [{"name": n, "type": t} for n, t in schema],
+        "feature_schema": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "weight": p.weight,
+                "transformation": p.text(),
+                **({"input_conversion": p.converted_input} if p.converted_input else {}),
+                **({"notes": list(p.notes)} if p.notes else {}),
+            }
+            for p in feature_plans
+        ],
         "metrics": metrics,
+        "feature_importance": importance,
+        "feature_importance_method": f"permutation on the holdout, drop in ROC-AUC of the ONNX model, {importance_repeats} repeats",
+        "training_seconds": round(training_seconds, 3),
+        "timings": {
+            "search": round(found.seconds, 3),
+            "fit": round(fit_seconds, 3),
+            "export_and_parity": round(export_seconds, 3),
+            "evaluation": round(evaluation_seconds, 3),
+        },
+        "search": found.as_dict(),
+        "parameters": _jsonable(chosen),
+        "calibration": {"method": "sigmoid", "cv_folds": CALIBRATION_FOLDS, "ensemble": False},
+        "class_weighting": {"class_weight": class_weight, "minority_share": round(minority_share, 4), "balance_below": balance_below},
+        "readiness": readiness.as_dict(),
         "onnx_parity_max_abs_diff": parity,
+        "parity_tolerance": PARITY_TOLERANCE,
         "training_data_sha256": data_hash,
-        "rows": {"total": len(rows), "train": len(x_train), "holdout": len(x_test), "positives": int(y.sum())},
-        "parameters": pipeline.steps[-1][1].get_params(),
+        "rows": {"total": len(rows), "train": len(train_idx), "holdout": len(test_idx), "positives": int(y.sum())},
+        "split": {"holdout_fraction": holdout_fraction, "stratified": True, "random_state": random_state},
+        "baselines": training_baselines(train_rows, schema),
         "parent_version": parent_version,
         "created_by": created_by,
         "created_at": now.isoformat(),
+        "libraries": {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": ort.__version__},
+        "onnx_opset": TARGET_OPSET,
     }
-    return TrainedModel(model, onnx_bytes, metadata)
+    return TrainedModel(model, onnx_bytes, _jsonable(metadata), pipeline, readiness)

@@ -28,7 +28,7 @@ def score(
     ] = None,
 ) -> Lead:
     started = time.perf_counter()
-    scored = idempotent_scoring().score(principal_of(router.current_event.raw_event), lead, idempotency_key)
+    scored = idempotent_scoring().score(principal_of(router.current_event.raw_event), lead, idempotency_key, router.lambda_context)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     return scored

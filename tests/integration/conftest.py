@@ -1,0 +1,135 @@
+"""Integration suite: one moto server over real HTTP, one seeded tenant, the real gateway, authorizer and handlers.
+
+Everything is session-scoped so the suite stays fast; tests that change a tenant's configuration make their own
+tenant with `make_tenant` (a copy of the seeded tenant's model, no retraining).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from werkzeug.test import Client
+
+from .support import Api, Tables
+
+SEEDED = "acme"
+SEEDED_LEADS = 30
+MODEL_ID = "baseline"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Powertools' metrics decorator warns on every request that records no metric (all but POST /score).
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    client_id: str
+    admin: str
+    analyst: str
+    integration: str
+
+    def key(self, role: str) -> str:
+        return str(getattr(self, role))
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from leadscoring.data import aws
+    from leadscoring.services import wiring
+    from local_stack.aws_env import configure_environment, start_moto
+    from local_stack.resources import create_resources
+
+    saved = dict(os.environ)
+    server, endpoint = start_moto()
+    try:
+        # Thresholds and model swaps must show on the very next request.
+        os.environ["CONFIG_CACHE_SECONDS"] = "0"
+        # Metrics on, as deployed: their output is part of what the privacy tests inspect.
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+        os.environ.pop("POWERTOOLS_DEV", None)
+        configure_environment(endpoint)
+        create_resources()
+        yield endpoint
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.reset()
+        wiring.reset()
+
+
+@pytest.fixture(scope="session")
+def seeded(moto_endpoint: str) -> str:
+    """The seeded tenant: a trained, active baseline model and demo leads with known outcomes."""
+    from local_stack.seed import seed_tenant
+
+    result = seed_tenant(SEEDED, leads=SEEDED_LEADS, history=1500)
+    assert result.leads == SEEDED_LEADS
+    return SEEDED
+
+
+def _keys_for(client_id: str) -> dict[str, str]:
+    from leadscoring.routes import Role
+    from leadscoring.services import wiring
+
+    repo = wiring.api_key_repository()
+    return {role.value: repo.create(client_id, role, f"integration tests ({role.value})") for role in Role}
+
+
+@pytest.fixture(scope="session")
+def tenant(seeded: str) -> Tenant:
+    return Tenant(seeded, **_keys_for(seeded))
+
+
+@pytest.fixture(scope="session")
+def make_tenant(seeded: str) -> Callable[..., Tenant]:
+    """A new tenant with keys for every role and, unless with_model=False, the seeded model (v1) active."""
+    from leadscoring.domain.auth import Principal
+    from leadscoring.routes import Role
+    from leadscoring.services import wiring
+
+    def make(prefix: str = "t", with_model: bool = True) -> Tenant:
+        client_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        if with_model:
+            registry = wiring.model_registry()
+            model = registry.get_version(seeded, MODEL_ID, "1")
+            assert model is not None
+            onnx_bytes, metadata = registry.load_artifact(seeded, MODEL_ID, "1")
+            registry.register(client_id, model, onnx_bytes, metadata)
+            wiring.configuration_service().activate(Principal(client_id, Role.ADMIN, "system"), MODEL_ID, "1")
+        return Tenant(client_id, **_keys_for(client_id))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def other_tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    return make_tenant("globex")
+
+
+@pytest.fixture(scope="session")
+def gateway(moto_endpoint: str):
+    from local_stack.gateway import LocalGateway
+
+    return LocalGateway()
+
+
+@pytest.fixture(scope="session")
+def api(gateway) -> Api:
+    return Api(Client(gateway))
+
+
+@pytest.fixture(scope="session")
+def tables(moto_endpoint: str) -> Tables:
+    return Tables()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random token for emails and names, so tests never collide."""
+    return uuid.uuid4().hex[:10]

@@ -1,0 +1,142 @@
+"""Redelivered webhooks (Idempotency-Key) and synchronous batches, through the gateway against moto."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from leadscoring.demo_data import generate
+from leadscoring.resources import IDEMPOTENCY
+
+from .conftest import Tenant
+from .support import Api, Tables, assert_error, lead_body
+
+
+def _demo(unique: str, index: int) -> dict[str, Any]:
+    body = dict(generate(index + 1, seed=777)[index].lead)
+    body.pop("external_id", None)
+    return {**body, "email": f"batch{index}.{unique}@example.com", "name": f"Batch {index} {unique}"}
+
+
+def _idempotency_records(tables: Tables) -> list[dict[str, Any]]:
+    return list(tables.resource.Table(IDEMPOTENCY.local_name).scan()["Items"])
+
+
+# -- Idempotency-Key ------------------------------------------------------------------------------------------
+
+
+def test_a_redelivery_with_the_same_key_scores_once(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    body = _demo(unique, 0)
+    headers = {"Idempotency-Key": f"delivery-{unique}"}
+    before = tables.counts()
+    records_before = len(_idempotency_records(tables))
+
+    first = api.post("/score", tenant.integration, body=body, headers=headers)
+    again = api.post("/score", tenant.integration, body=body, headers=headers)
+
+    assert first.status == 200 and again.status == 200
+    assert again.body == first.body
+    assert tables.counts() == (before[0] + 1, before[1] + 1), "a redelivery must not write a second decision"
+    assert len(_idempotency_records(tables)) == records_before + 1
+
+
+def test_the_same_key_with_another_lead_is_refused(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    headers = {"Idempotency-Key": f"reused-{unique}"}
+    assert api.post("/score", tenant.integration, body=_demo(unique, 0), headers=headers).status == 200
+    before = tables.counts()
+
+    reply = api.post("/score", tenant.integration, body=_demo(unique, 1), headers=headers)
+
+    assert_error(reply, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert tables.counts() == before
+
+
+def test_idempotency_keys_are_scoped_to_the_tenant(api: Api, tenant: Tenant, other_tenant: Tenant, unique: str) -> None:
+    headers = {"Idempotency-Key": f"shared-{unique}"}
+    mine = api.post("/score", tenant.integration, body=_demo(unique, 0), headers=headers)
+    theirs = api.post("/score", other_tenant.integration, body=_demo(unique, 1), headers=headers)
+    assert mine.status == 200 and theirs.status == 200
+    assert (mine.body["client_id"], theirs.body["client_id"]) == (tenant.client_id, other_tenant.client_id)
+    assert theirs.body["email"] == _demo(unique, 1)["email"]
+
+
+def test_an_overlong_idempotency_key_is_422(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    before = tables.counts()
+    reply = api.post("/score", tenant.integration, body=_demo(unique, 0), headers={"Idempotency-Key": "k" * 201})
+    assert_error(reply, 422, "VALIDATION_ERROR")
+    assert tables.counts() == before
+
+
+def test_an_idempotency_record_expires_with_the_invocation(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    known = {r["id"] for r in _idempotency_records(tables)}
+    assert api.post("/score", tenant.integration, body=_demo(unique, 0), headers={"Idempotency-Key": f"expiry-{unique}"}).status == 200
+    [record] = [r for r in _idempotency_records(tables) if r["id"] not in known]
+    assert "in_progress_expiration" in record
+
+
+# -- POST /batch-score ----------------------------------------------------------------------------------------
+
+
+def test_a_batch_scores_the_valid_items_and_reports_each_invalid_one(
+    api: Api, tenant: Tenant, other_tenant: Tenant, tables: Tables, unique: str
+) -> None:
+    valid = [_demo(unique, i) for i in range(3)]
+    items = [
+        *valid,
+        {**_demo(unique, 3), "email": "not-an-email"},
+        {**_demo(unique, 4), "attributes": {"behavioral": {"page_views": -5}}},
+        {**valid[0], "name": "Same person again"},
+    ]
+    before = tables.counts()
+
+    reply = api.post("/batch-score", tenant.integration, body={"leads": items})
+
+    assert reply.status == 200, reply.body
+    assert reply.body["summary"] == {"received": 6, "scored": 3, "invalid": 3, "failed": 0}
+    results = reply.body["results"]
+    assert [r["index"] for r in results] == list(range(6))
+    assert [r["status"] for r in results] == ["scored"] * 3 + ["invalid"] * 3
+    assert tables.counts() == (before[0] + 3, before[1] + 3)
+
+    fields = [{d["field"] for d in r["error"]["details"]} for r in results[3:]]
+    assert "leads.3.email" in fields[0]
+    assert "leads.4.attributes.behavioral.page_views" in fields[1]
+    assert [d["type"] for d in results[5]["error"]["details"]] == ["duplicate_in_batch"]
+
+    # Every scored item is stored, and scored exactly as POST /score scores it (same model, other tenant).
+    for body, result in zip(valid, results[:3], strict=True):
+        lead = result["lead"]
+        assert lead["client_id"] == tenant.client_id and lead["email"] == body["email"]
+        assert api.get(f"/leads/{lead['id']}", tenant.analyst).body == lead
+        single = api.post("/score", other_tenant.integration, body=body)
+        assert single.status == 200
+        assert (single.body["score"], single.body["qualified"], single.body["grade"]) == (lead["score"], lead["qualified"], lead["grade"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"leads": []}, 422, "VALIDATION_ERROR"),
+        ({}, 422, "VALIDATION_ERROR"),
+        ({"leads": "all of them"}, 422, "VALIDATION_ERROR"),
+        ({"leads": [lead_body(f"x{i}@example.com") for i in range(1001)]}, 422, "VALIDATION_ERROR"),
+        ({"leads": [lead_body("x@example.com")], "priority": "high"}, 422, "VALIDATION_ERROR"),
+        ({"s3_key": "uploads/leads.csv"}, 501, "NOT_IMPLEMENTED"),
+    ],
+    ids=["empty", "no-leads", "not-a-list", "over-1000", "unknown-field", "file-job"],
+)
+def test_bad_batches_are_refused_whole_and_write_nothing(
+    api: Api, tenant: Tenant, tables: Tables, body: dict[str, Any], status: int, code: str
+) -> None:
+    before = tables.counts()
+    assert_error(api.post("/batch-score", tenant.integration, body=body), status, code)
+    assert tables.counts() == before
+
+
+def test_a_batch_for_a_tenant_without_a_model_is_409(api: Api, make_tenant: Callable[..., Tenant], tables: Tables, unique: str) -> None:
+    bare = make_tenant("bare-batch", with_model=False)
+    before = tables.counts()
+    assert_error(api.post("/batch-score", bare.integration, body={"leads": [_demo(unique, 0)]}), 409, "NO_ACTIVE_MODEL")
+    assert tables.counts() == before

@@ -1,0 +1,67 @@
+"""The one route table against what the functions really serve, what is not built yet, and what the gateway does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadscoring.routes import FUNCTIONS, ROUTES, Route, routes_of
+from local_stack.gateway import load_function
+
+from .conftest import Tenant
+from .support import Api, Tables, assert_error
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_IMPLEMENTED = [r for r in ROUTES if not r.implemented]
+
+
+def _registered(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every route a Powertools resolver serves, with <param> written as the table's {param}."""
+    return {(route.method.upper(), re.sub(r"<(\w+)>", r"{\1}", route.path)) for route in app._static_routes + app._dynamic_routes}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_serves_exactly_its_routes_in_the_table(moto_endpoint: str, function: str) -> None:
+    module = load_function(function)
+    expected = {(r.method, r.full_path) for r in routes_of(function)}
+    assert expected, f"{function} has no route in the table"
+    assert _registered(module.app) == expected
+
+
+def test_every_function_folder_with_a_resolver_is_in_the_table(moto_endpoint: str) -> None:
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/app.py")}
+    assert set(FUNCTIONS) <= folders
+    for name in folders - set(FUNCTIONS):
+        assert not hasattr(load_function(name), "app"), f"functions/{name} serves HTTP routes the table does not list"
+
+
+def test_the_openapi_document_matches_the_table(gateway: Any) -> None:
+    document = gateway.openapi()
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    assert documented == {(r.method, r.full_path) for r in ROUTES}
+
+
+@pytest.mark.parametrize("route", NOT_IMPLEMENTED, ids=[f"{r.method} {r.path}" for r in NOT_IMPLEMENTED])
+def test_unbuilt_endpoints_answer_501(api: Api, tenant: Tenant, tables: Tables, route: Route) -> None:
+    before = tables.counts()
+    body = {"raw": "{}"} if route.method in ("POST", "PUT") else {}
+    reply = api.call(route.method, re.sub(r"\{\w+\}", "some-id", route.path), tenant.admin, **body)
+    error = assert_error(reply, 501, "NOT_IMPLEMENTED")
+    assert route.path in error["message"]
+    assert tables.counts() == before
+
+
+def test_an_unknown_api_path_is_404_json(api: Api, tenant: Tenant) -> None:
+    reply = api.get("/no-such-thing", tenant.admin)
+    assert_error(reply, 404, "NOT_FOUND")
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert_error(api.get("/leads/a/b", tenant.admin), 404, "NOT_FOUND")
+
+
+def test_an_unknown_method_on_a_known_path_is_refused_as_api_gateway_does(api: Api, tenant: Tenant) -> None:
+    # API Gateway answers a method it has no integration for with 403, before any authorizer runs.
+    assert_error(api.call("DELETE", "/leads", tenant.admin), 403)
+    assert_error(api.call("PATCH", "/config", None), 403)
