@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import statistics
 import uuid
 from collections import Counter
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from leadscoring.data import aws
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import MalformedRequest, StorageError, VersionExists
 from leadscoring.schemas.audit import AuditEvent
@@ -425,3 +427,21 @@ def test_features_are_none_until_defined_then_round_trip(moto_endpoint: str) -> 
     assert stored is not None
     assert {f.name: f for f in stored} == {f.name: f for f in features}
     assert configs.get_config(client_id) == ScoringConfig()  # features and config are separate items
+
+
+def test_a_registration_that_stored_its_artifact_but_not_its_index_can_be_retried(tenant: Tenant) -> None:
+    registry = wiring.model_registry()
+    model = registry.get_version(tenant.client_id, MODEL_ID, "1")
+    assert model is not None
+    onnx_bytes, metadata = registry.load_artifact(tenant.client_id, MODEL_ID, "1")
+    client_id = f"reg-{uuid.uuid4().hex[:8]}"
+    # The artifact reached S3, then the index write was lost (say, a timeout): same bytes, no index item.
+    registry.register(client_id, model, onnx_bytes, metadata)
+    aws.dynamodb().Table(os.environ["REGISTRY_TABLE"]).delete_item(Key={"client_id": client_id, "item": f"MODEL#{MODEL_ID}#V#1"})
+    assert registry.get_version(client_id, MODEL_ID, "1") is None
+
+    registry.register(client_id, model, onnx_bytes, metadata)
+
+    assert registry.get_version(client_id, MODEL_ID, "1") == model
+    with pytest.raises(VersionExists):  # different bytes under the same version are still refused
+        registry.register(client_id, model, onnx_bytes + b"!", metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+# The environment names the namespace in AWS; the fallback keeps a handler imported early from failing.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LeadScoring"))
 
 
 def http_function(*routers: Router) -> tuple[APIGatewayRestResolver, Handler]:

@@ -48,7 +48,7 @@ class ModelRegistry:
         }
         try:
             for name, (body, content_type) in objects.items():
-                aws.s3().put_object(Bucket=self._bucket, Key=prefix + name, Body=body, ContentType=content_type, IfNoneMatch="*")
+                self._put_once(prefix + name, body, content_type)
             item = to_item(model.model_dump(mode="json"))
             item.update({"client_id": client_id, "item": model_item(model.id, model.version), "artifact_prefix": prefix})
             aws.dynamodb().Table(self._table).put_item(
@@ -58,6 +58,19 @@ class ModelRegistry:
             if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "ConditionalCheckFailedException"):
                 raise VersionExists(f"Model {model.id} version {model.version} already exists; versions are immutable") from exc
             raise
+
+    def _put_once(self, key: str, body: bytes, content_type: str) -> None:
+        """Write an object that must never change. The very same bytes already there count as written, so a
+        registration that stored its artifact but failed to index it can simply be retried."""
+        s3 = aws.s3()
+        try:
+            s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            existing = s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            if existing != body:
+                raise
 
     def list_versions(self, client_id: str) -> list[ScoringModel]:
         items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(MODEL_PREFIX))

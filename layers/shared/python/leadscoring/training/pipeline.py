@@ -89,10 +89,10 @@ def classifier(model_type: ModelType, params: Mapping[str, Any], random_state: i
         )
     if model_type == "neural_network":
         return WeightedMLPClassifier(
-            hidden_layer_sizes=tuple(p.get("hidden_layer_sizes", (32,))),
-            alpha=p.get("alpha", 0.1),
+            hidden_layer_sizes=tuple(p.get("hidden_layer_sizes", (64, 32))),
+            alpha=p.get("alpha", 1.0),
             early_stopping=p.get("early_stopping", False),
-            max_iter=p.get("max_iter", 300),
+            max_iter=p.get("max_iter", 200),
             class_weight=p.get("class_weight"),
             random_state=random_state,
         )

@@ -40,14 +40,12 @@ CANDIDATES: dict[ModelType, tuple[dict[str, Any], ...]] = {
         {"min_samples_leaf": 2, "max_features": 0.2},
         {"min_samples_leaf": 3, "max_features": "sqrt"},
         {"min_samples_leaf": 5, "max_features": 0.3},
-        {"min_samples_leaf": 1, "max_features": "sqrt"},
     ),
     "neural_network": (
-        {"hidden_layer_sizes": (32,), "alpha": 0.1},
         {"hidden_layer_sizes": (64, 32), "alpha": 1.0},
+        {"hidden_layer_sizes": (32,), "alpha": 0.3},
         {"hidden_layer_sizes": (32,), "alpha": 1.0},
-        {"hidden_layer_sizes": (64, 32), "alpha": 0.1},
-        {"hidden_layer_sizes": (32,), "alpha": 0.01},
+        {"hidden_layer_sizes": (64, 32), "alpha": 3.0},
     ),
 }
 

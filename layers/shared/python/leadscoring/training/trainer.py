@@ -96,13 +96,14 @@ def train_model(
     reference_time: datetime | Sequence[datetime] | None = None,
     min_per_class: int = MIN_PER_CLASS,
     balance_below: float = BALANCE_BELOW,
-    importance_repeats: int = 3,
+    importance_repeats: int = 2,
     n_jobs: int | None = -1,
 ) -> TrainedModel:
     """Train one model version. Raises InvalidFeatureDefinition, DataNotReady (with findings) or ExportMismatch.
 
-    `reference_time` is the moment days_since features count back from: one for all rows, one per row (e.g.
-    when each lead was scored), or None for now.
+    `time_budget_seconds` bounds the hyperparameter search (the calibrated final fit and the export come
+    after it). `reference_time` is the moment days_since features count back from: one for all rows, one
+    per row (e.g. when each lead was scored), or None for now. `n_jobs` is the forest's thread count.
     """
     started = time.perf_counter()
     thresholds = thresholds or Thresholds()
