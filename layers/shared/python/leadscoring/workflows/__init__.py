@@ -1,0 +1,1 @@
+"""Step Functions definitions (Amazon States Language), shared by the CDK app and the local stack."""
