@@ -40,7 +40,7 @@ test: setup layer lint test-unit test-integration test-infra test-e2e
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions
+	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions benchmarks
 
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit -p no:cacheprovider --disable-socket
@@ -58,7 +58,7 @@ synth: setup layer
 	$(PY) infra/app.py
 
 bench: setup
-	$(PY) -m benchmarks
+	@$(PY) -m benchmarks
 
 clean:
 	rm -rf build cdk.out .mypy_cache .ruff_cache

@@ -12,6 +12,9 @@ place, never copied into the repository. Both sides use the same stratified 80/2
 - Twice: with all columns, and with lead-creation-time columns only (the README's leaking columns dropped).
   Identifier columns (Prospect ID, Lead Number) are left out of both sides.
 
+Both sides fit with BLAS single-threaded (the trainer does; see leadscoring/training/search.py), so
+training times compare like with like.
+
 Targets: every product model within 0.01 ROC-AUC of its reference type, and the best product model at or
 above the best reference.
 """
@@ -37,6 +40,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from leadscoring.inference.onnx_model import load_model
 from leadscoring.schemas.model import ModelType
@@ -102,7 +106,7 @@ def reference_scores(excluded: list[str]) -> dict[str, dict[str, float]]:
         )
         pipeline = Pipeline([("features", preprocessing), ("classifier", model)])
         started = time.perf_counter()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):  # as the trainer fits
             warnings.simplefilter("ignore", ConvergenceWarning)
             pipeline.fit(x_train, y_train)
         seconds = time.perf_counter() - started

@@ -54,6 +54,14 @@ API_THROTTLE_BURST = 200
 AUTHORIZER_CACHE_SECONDS = 60
 API_KEY_HEADER = "x-api-key"
 
+# The training workflow (Step Functions). Its steps run in TRAIN_FUNCTION, a function no route reaches;
+# TRAINING_STARTER (POST /models/{id}/train) starts executions. A run is five Lambda steps of at most
+# 15 minutes each, plus retries: two hours bounds a stuck run without cutting off a slow one.
+TRAIN_FUNCTION = "train"
+TRAINING_STARTER = "models"
+TRAINING_WORKFLOW_TIMEOUT_MINUTES = 120
+WORKFLOW_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
 
 class Access(Enum):
     READ = "read"
@@ -72,7 +80,8 @@ class FunctionSettings:
     ephemeral_storage_mb: int = 512
 
 
-# Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS) plus the authorizer.
+# Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS), the authorizer and the training
+# workflow's TRAIN_FUNCTION.
 # Least privilege: each function gets exactly the tables and buckets listed here (and the data key).
 FUNCTIONS: dict[str, FunctionSettings] = {
     "authorizer": FunctionSettings(512, 5, "API key authorizer", tables={API_KEYS: Access.READ}),
@@ -95,7 +104,8 @@ FUNCTIONS: dict[str, FunctionSettings] = {
         15,
         "Model registry",
         tables={REGISTRY: Access.READ_WRITE, AUDIT: Access.APPEND},
-        buckets={MODELS_BUCKET: Access.READ_WRITE},
+        # BATCH_BUCKET: starting a training run checks that its training file exists (HeadObject needs s3:GetObject).
+        buckets={MODELS_BUCKET: Access.READ_WRITE, BATCH_BUCKET: Access.READ},
     ),
     "config": FunctionSettings(
         256,
@@ -109,9 +119,10 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "train": FunctionSettings(
         3008,
         900,
-        "Model training (scikit-learn -> ONNX)",
+        "Model training workflow steps (scikit-learn -> ONNX)",
         tables={REGISTRY: Access.READ_WRITE, LEADS: Access.READ, AUDIT: Access.APPEND},
-        buckets={MODELS_BUCKET: Access.READ_WRITE, BATCH_BUCKET: Access.READ},
+        # BATCH_BUCKET: reads the training file, stages run artifacts under <client>/training-runs/.
+        buckets={MODELS_BUCKET: Access.READ_WRITE, BATCH_BUCKET: Access.READ_WRITE},
         container=True,
         ephemeral_storage_mb=2048,
     ),

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from local_stack.aws_env import configure_environment, start_moto
 from local_stack.resources import create_resources
+from local_stack.step_functions import install_training_workflow
 
 STATE_FILE = Path(".local/stack.json")
 
@@ -23,6 +24,7 @@ def main() -> int:
     moto, endpoint = start_moto(int(os.environ.get("MOTO_PORT", "0")))
     configure_environment(endpoint)
     create_resources()
+    install_training_workflow(endpoint)
 
     from leadscoring.routes import Role
     from leadscoring.services import wiring

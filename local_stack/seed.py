@@ -10,6 +10,7 @@ from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
 from leadscoring.routes import Role
 from leadscoring.schemas.lead import ConversionStatus, LeadInput
+from leadscoring.schemas.model import ModelDefinition
 from leadscoring.services import wiring
 from leadscoring.training.trainer import train_model
 
@@ -41,6 +42,11 @@ def seed_tenant(client_id: str = DEMO_CLIENT, leads: int = SEEDED_LEADS, history
     trained = train_model(
         rows, [d.converted for d in past], default_features(), BASELINE_MODEL, "1", "Baseline logistic regression", created_by="bootstrap"
     )
+    now = trained.model.created_at
+    definition = ModelDefinition(
+        id=BASELINE_MODEL, name=trained.model.name, model_type="logistic_regression", created_at=now, updated_at=now, created_by="bootstrap"
+    )
+    registry.create_definition(client_id, definition)
     registry.register(client_id, trained.model, trained.onnx_bytes, trained.metadata)
     wiring.configuration_service().activate(system, BASELINE_MODEL, "1")
 

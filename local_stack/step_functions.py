@@ -90,3 +90,19 @@ def _empty_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "# the local stack runs the real handler in-process\n")
     return buffer.getvalue()
+
+
+TRAIN_FUNCTION = "leadscoring-train"
+
+
+def install_training_workflow(endpoint: str) -> str:
+    """The training state machine, running the real `train` function's steps; returns its ARN."""
+    from leadscoring.services import wiring
+    from leadscoring.workflows.training import training_definition
+    from local_stack.gateway import load_function
+
+    enable(endpoint, {TRAIN_FUNCTION: load_function("train").lambda_handler})
+    arn = create_state_machine("leadscoring-training", training_definition(function_arn(TRAIN_FUNCTION)))
+    os.environ["TRAINING_STATE_MACHINE_ARN"] = arn
+    wiring.reset()  # the models service reads the ARN when it is built
+    return arn

@@ -1,5 +1,6 @@
-"""The Lambda functions: one per folder under functions/ (routed functions from leadscoring.routes plus the
-authorizer), each with its own role, log group and exactly the data access infra.config grants it."""
+"""The Lambda functions: one per folder under functions/ (routed functions from leadscoring.routes, the
+authorizer and the training workflow's steps), each with its own role, log group and exactly the data access
+infra.config grants it."""
 
 from __future__ import annotations
 
@@ -53,10 +54,14 @@ TRAIN_BUILD_CONTEXT = [
 ]
 
 NO_DLQ_REASON = (
-    "Invoked synchronously (API Gateway proxy integration, later Step Functions tasks): the caller receives the error "
-    "and retries. A dead-letter queue only captures failed asynchronous invocations, which this function never gets."
+    "Invoked synchronously (API Gateway proxy integration, or the training workflow's lambda:invoke tasks): the caller "
+    "receives the error and retries. A dead-letter queue only captures failed asynchronous invocations, which this function never gets."
 )
 XRAY_REASON = "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."
+
+
+def deployed_functions() -> set[str]:
+    return {*routes.FUNCTIONS, AUTHORIZER, config.TRAIN_FUNCTION}
 
 
 def construct_name(function: str) -> str:
@@ -82,7 +87,7 @@ class LeadScoringFunctionsConstruct(Construct):
         layers: FunctionLayersConstruct,
     ) -> None:
         super().__init__(scope, construct_id)
-        deployed = {*routes.FUNCTIONS, AUTHORIZER}
+        deployed = deployed_functions()
         if set(config.FUNCTIONS) != deployed:
             raise ValueError(f"infra.config.FUNCTIONS must configure exactly {sorted(deployed)}, has {sorted(config.FUNCTIONS)}")
         self._key = key
@@ -94,6 +99,11 @@ class LeadScoringFunctionsConstruct(Construct):
     @property
     def authorizer(self) -> lambda_.Function:
         return self.functions[AUTHORIZER]
+
+    @property
+    def routed(self) -> dict[str, lambda_.Function]:
+        """The functions the REST API integrates, as leadscoring.routes names them."""
+        return {name: self.functions[name] for name in routes.FUNCTIONS}
 
     def _function(self, name: str, settings: config.FunctionSettings) -> lambda_.Function:
         scope = Construct(self, construct_name(name))

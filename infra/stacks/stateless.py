@@ -1,4 +1,4 @@
-"""Compute and API: layers, functions and the REST API; safe to destroy and redeploy."""
+"""Compute and API: layers, functions, the REST API and the training workflow; safe to destroy and redeploy."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra import config
 from infra.constructs.api import LeadScoringApiConstruct
-from infra.constructs.functions import AUTHORIZER, LeadScoringFunctionsConstruct
+from infra.constructs.functions import LeadScoringFunctionsConstruct
 from infra.constructs.layers import FunctionLayersConstruct
+from infra.constructs.training_workflow import TrainingWorkflowConstruct
 from infra.stacks.stateful import StatefulStack
 
 
@@ -20,6 +22,19 @@ class StatelessStack(Stack):
         self.add_stack_dependency(data)
         self.layers = FunctionLayersConstruct(self, "Layers")
         self.functions = LeadScoringFunctionsConstruct(self, "Functions", key=data.data_key.key, tables=data.tables, layers=self.layers)
-        routed = {name: fn for name, fn in self.functions.functions.items() if name != AUTHORIZER}
-        self.api = LeadScoringApiConstruct(self, "Api", functions=routed, authorizer_function=self.functions.authorizer)
+        self.api = LeadScoringApiConstruct(self, "Api", functions=self.functions.routed, authorizer_function=self.functions.authorizer)
+        # The state machine refers to the train function; the starter refers to the state machine: no cycle, as
+        # long as the starter is not the train function.
+        self.training = TrainingWorkflowConstruct(
+            self,
+            "TrainingWorkflow",
+            train_function=self.functions.functions[config.TRAIN_FUNCTION],
+            starters=[self.functions.functions[config.TRAINING_STARTER]],
+        )
         CfnOutput(self, "ApiEndpoint", value=self.api.endpoint, description="Base URL of the lead scoring API")
+        CfnOutput(
+            self,
+            "TrainingStateMachineArn",
+            value=self.training.state_machine.state_machine_arn,
+            description="The model training workflow (Step Functions)",
+        )

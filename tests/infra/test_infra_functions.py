@@ -20,8 +20,13 @@ ZIP_FUNCTIONS = sorted(name for name, settings in config.FUNCTIONS.items() if no
 
 
 def test_one_function_per_deployed_folder(function_ids: dict[str, str]) -> None:
-    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer"}
-    assert set(routes.FUNCTIONS) >= {"score", "batch_score", "models", "config", "analytics", "audit", "train"}
+    # The routed functions, the authorizer and the training workflow's steps (no route reaches train).
+    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train"} == set(config.FUNCTIONS)
+    assert set(routes.FUNCTIONS) >= {"score", "batch_score", "models", "config", "analytics", "audit"}
+    assert "train" not in routes.FUNCTIONS
+    assert config.TRAIN_FUNCTION == "train"
+    assert [name for name, settings in config.FUNCTIONS.items() if settings.container] == ["train"]
+    assert {folder.name for folder in config.FUNCTIONS_DIR.iterdir() if (folder / "app.py").is_file()} == set(function_ids)
 
 
 @pytest.mark.parametrize("name", sorted(config.FUNCTIONS))
@@ -187,6 +192,10 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
                 buckets.setdefault(owners[0], set()).update(actions)
         elif any(a.startswith("kms:") for a in actions):
             key_actions |= actions
+        elif any(a.startswith("states:") for a in actions):
+            # Only the training starter, and only StartExecution (test_infra_training_workflow checks the resource).
+            assert name == config.TRAINING_STARTER
+            assert actions == {"states:StartExecution"}
         else:
             assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
             assert all("Fn::GetAtt" in r for r in _resources(statement))  # its own log group only
@@ -205,7 +214,7 @@ def test_access_matrix() -> None:
             {"ModelsBucket": a.READ},
         ),
         "authorizer": ({"ApiKeysTable": a.READ}, {}),
-        "models": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE}),
+        "models": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE, "BatchBucket": a.READ}),
         "config": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE}),
         "audit": ({"AuditTable": a.READ}, {}),
         "analytics": ({"LeadsTable": a.READ}, {}),
@@ -215,7 +224,7 @@ def test_access_matrix() -> None:
         ),
         "train": (
             {"RegistryTable": a.READ_WRITE, "LeadsTable": a.READ, "AuditTable": a.APPEND},
-            {"ModelsBucket": a.READ_WRITE, "BatchBucket": a.READ},
+            {"ModelsBucket": a.READ_WRITE, "BatchBucket": a.READ_WRITE},
         ),
     }
     actual = {

@@ -58,11 +58,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads"),
     # Model management
     Route("GET", "/models", "models", READERS, "List scoring models"),
-    Route("POST", "/models", "models", ADMINS, "Create new model", implemented=False),
-    Route("PUT", "/models/{id}", "models", ADMINS, "Update model", implemented=False),
-    Route("POST", "/models/{id}/train", "train", ADMINS, "Train model", implemented=False),
-    Route("POST", "/models/{id}/deploy", "models", ADMINS, "Deploy model", implemented=False),
-    Route("GET", "/models/{id}/performance", "models", READERS, "Get model performance", implemented=False),
+    Route("POST", "/models", "models", ADMINS, "Create new model"),
+    Route("GET", "/models/{id}", "models", READERS, "Get a model with its versions and training runs"),
+    Route("PUT", "/models/{id}", "models", ADMINS, "Update model"),
+    # Starts the training workflow; the steps themselves run in the `train` container function.
+    Route("POST", "/models/{id}/train", "models", ADMINS, "Train model"),
+    Route("POST", "/models/{id}/deploy", "models", ADMINS, "Deploy model"),
+    Route("GET", "/models/{id}/performance", "models", READERS, "Get model performance"),
     # Configuration
     Route("GET", "/config", "config", READERS, "Get scoring configuration"),
     Route("PUT", "/config", "config", ADMINS, "Update configuration"),

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     models_bucket: str = Field(alias="MODELS_BUCKET")
     batch_bucket: str = Field(alias="BATCH_BUCKET")
+    # Set where training runs (the models function starts them); unset, training answers 503.
+    training_state_machine_arn: str | None = Field(default=None, alias="TRAINING_STATE_MACHINE_ARN")
     # How long a container trusts its copy of a tenant's config (thresholds, active model) before re-reading.
     config_cache_seconds: float = Field(default=5.0, alias="CONFIG_CACHE_SECONDS", ge=0)
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)

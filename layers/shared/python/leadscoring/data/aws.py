@@ -26,7 +26,12 @@ def s3() -> Any:
     return boto3.client("s3", config=_CONFIG)
 
 
+@cache
+def stepfunctions() -> Any:
+    return boto3.client("stepfunctions", config=_CONFIG)
+
+
 def reset() -> None:
     """Forget cached handles (tests that move between endpoints)."""
-    for factory in (dynamodb, dynamodb_client, s3):
+    for factory in (dynamodb, dynamodb_client, s3, stepfunctions):
         factory.cache_clear()

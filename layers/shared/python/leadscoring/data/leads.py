@@ -92,6 +92,21 @@ class LeadRepository:
     def get(self, client_id: str, lead_id: str) -> Lead | None:
         return self.get_many(client_id, [lead_id]).get(lead_id)
 
+    def with_outcomes(self, client_id: str) -> list[Lead]:
+        """Every lead of the client whose outcome is known (converted or lost): training data."""
+        table = aws.dynamodb().Table(self._leads_table)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("client_id").eq(client_id),
+            "FilterExpression": Attr("conversion_status").is_in(["converted", "lost"]),
+        }
+        leads: list[Lead] = []
+        while True:
+            page = table.query(**kwargs)
+            leads.extend(item_to_lead(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return leads
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def set_outcome(self, client_id: str, lead_id: str, status: ConversionStatus, at: str | None, revenue: float | None) -> None:
         """Record where a lead ended up (demo seeding; the conversion endpoint adds transition rules)."""
         aws.dynamodb().Table(self._leads_table).update_item(

@@ -14,10 +14,12 @@ from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.codec import from_item, to_item
-from leadscoring.domain.errors import VersionExists
-from leadscoring.schemas.model import ScoringConfig, ScoringFeature, ScoringModel
+from leadscoring.domain.errors import Conflict, VersionExists
+from leadscoring.schemas.model import ModelDefinition, ScoringConfig, ScoringFeature, ScoringModel, TrainingRun
 
 CONFIG_ITEM = "CONFIG"
+DEFINITION_PREFIX = "DEF#"
+RUN_PREFIX = "RUN#"
 FEATURE_PREFIX = "FEATURE#"
 MODEL_PREFIX = "MODEL#"
 
@@ -72,9 +74,68 @@ class ModelRegistry:
             if existing != body:
                 raise
 
-    def list_versions(self, client_id: str) -> list[ScoringModel]:
-        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(MODEL_PREFIX))
+    def list_versions(self, client_id: str, model_id: str | None = None) -> list[ScoringModel]:
+        prefix = MODEL_PREFIX if model_id is None else f"{MODEL_PREFIX}{model_id}#V#"
+        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(prefix))
         return [ScoringModel.model_validate(from_item(i)) for i in items]
+
+    def load_metadata(self, client_id: str, model_id: str, version: str) -> dict[str, Any]:
+        key = artifact_prefix(client_id, model_id, version) + "metadata.json"
+        metadata: dict[str, Any] = json.loads(aws.s3().get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        return metadata
+
+    # -- model definitions: what to train ---------------------------------------------------------------
+    def create_definition(self, client_id: str, definition: ModelDefinition) -> None:
+        item = _item(client_id, DEFINITION_PREFIX + definition.id, definition.model_dump(mode="json"))
+        try:
+            aws.dynamodb().Table(self._table).put_item(
+                Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(f"A model with id {definition.id} already exists") from exc
+            raise
+
+    def save_definition(self, client_id: str, definition: ModelDefinition) -> None:
+        aws.dynamodb().Table(self._table).put_item(
+            Item=_item(client_id, DEFINITION_PREFIX + definition.id, definition.model_dump(mode="json"))
+        )
+
+    def get_definition(self, client_id: str, model_id: str) -> ModelDefinition | None:
+        item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": DEFINITION_PREFIX + model_id}).get("Item")
+        return ModelDefinition.model_validate(from_item(item)) if item else None
+
+    def list_definitions(self, client_id: str) -> list[ModelDefinition]:
+        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(DEFINITION_PREFIX))
+        return [ModelDefinition.model_validate(from_item(i)) for i in items]
+
+    # -- training runs: one per version, created before the workflow starts ------------------------------
+    def create_run(self, client_id: str, run: TrainingRun) -> bool:
+        """Claim the run's version; False when that version is already taken."""
+        item = _item(client_id, f"{RUN_PREFIX}{run.model_id}#{run.version}", run.model_dump(mode="json"))
+        try:
+            aws.dynamodb().Table(self._table).put_item(
+                Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def save_run(self, client_id: str, run: TrainingRun) -> None:
+        aws.dynamodb().Table(self._table).put_item(
+            Item=_item(client_id, f"{RUN_PREFIX}{run.model_id}#{run.version}", run.model_dump(mode="json"))
+        )
+
+    def get_run(self, client_id: str, model_id: str, version: str) -> TrainingRun | None:
+        key = {"client_id": client_id, "item": f"{RUN_PREFIX}{model_id}#{version}"}
+        item = aws.dynamodb().Table(self._table).get_item(Key=key, ConsistentRead=True).get("Item")
+        return TrainingRun.model_validate(from_item(item)) if item else None
+
+    def list_runs(self, client_id: str, model_id: str) -> list[TrainingRun]:
+        items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(f"{RUN_PREFIX}{model_id}#"))
+        return [TrainingRun.model_validate(from_item(i)) for i in items]
 
     def get_version(self, client_id: str, model_id: str, version: str) -> ScoringModel | None:
         item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": model_item(model_id, version)}).get("Item")
@@ -114,6 +175,12 @@ class ConfigRepository:
                 item = to_item(feature.model_dump(mode="json", exclude_none=True))
                 item.update({"client_id": client_id, "item": FEATURE_PREFIX + feature.name})
                 batch.put_item(Item=item)
+
+
+def _item(client_id: str, item_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    item = to_item(body)
+    item.update({"client_id": client_id, "item": item_key})
+    return {k: v for k, v in item.items() if v is not None}
 
 
 def _query_all(table_name: str, condition: Any) -> list[dict[str, Any]]:

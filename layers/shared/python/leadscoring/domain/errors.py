@@ -84,6 +84,11 @@ class StorageError(DomainError):
     code = "STORAGE_UNAVAILABLE"
 
 
+class TrainingUnavailable(DomainError):
+    status = 503
+    code = "TRAINING_UNAVAILABLE"
+
+
 class NotImplementedYet(DomainError):
     status = 501
     code = "NOT_IMPLEMENTED"

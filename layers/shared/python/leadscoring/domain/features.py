@@ -9,15 +9,23 @@ from typing import Any
 import numpy as np
 
 from leadscoring.domain.errors import InvalidInput
+from leadscoring.domain.feature_values import date_error
 from leadscoring.schemas.lead import AttributeValue, FeatureFamily, LeadAttributes
 from leadscoring.schemas.model import FeatureType, ScoringFeature, ValidationRule
 
 MISSING_CATEGORY = "__missing__"
 
 
+def takes_dates(feature: ScoringFeature) -> bool:
+    """A numerical feature computed from a date (days since it): the lead sends the date itself."""
+    return feature.type == "numerical" and (feature.transformation or "").strip().startswith("days_since")
+
+
 def _type_error(feature: ScoringFeature, value: AttributeValue) -> str | None:
     if value is None:
         return None
+    if takes_dates(feature):
+        return date_error(value)
     if feature.type == "numerical" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         return "must be a number"
     if feature.type == "numerical" and isinstance(value, float) and not np.isfinite(value):
@@ -68,7 +76,9 @@ def validate_attributes(attributes: LeadAttributes, features: Sequence[ScoringFe
             if problem:
                 details.append({"field": where, "message": problem, "type": "type_error"})
                 continue
-            for rule in feature.validation_rules:
+            # Bounds on a date feature apply to the days computed at scoring time, not to the date sent.
+            rules = [r for r in feature.validation_rules if not (takes_dates(feature) and r.type in ("min", "max"))]
+            for rule in rules:
                 problem = _rule_error(rule, value)
                 if problem:
                     details.append({"field": where, "message": problem, "type": f"rule_{rule.type}"})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
 from leadscoring.domain.explanations import explain, variants
+from leadscoring.domain.feature_values import conversions, prepare_rows
 from leadscoring.domain.features import model_inputs
 from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
@@ -23,6 +25,7 @@ class LoadedModel:
     session: ort.InferenceSession
     probability_output: str
     baselines: dict[str, AttributeValue] | None = None
+    conversions: dict[str, str] = field(default_factory=dict)  # inputs computed from the lead (days_since)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -30,6 +33,8 @@ class LoadedModel:
 
     def predict_proba(self, rows: Sequence[dict[str, AttributeValue]]) -> np.ndarray:
         """The probability of conversion for each row."""
+        if self.conversions:
+            rows = prepare_rows(rows, self.conversions, datetime.now(UTC))
         outputs = self.session.run([self.probability_output], model_inputs(rows, self.schema))
         return np.asarray(outputs[0])[:, 1]
 
@@ -51,4 +56,6 @@ def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[st
     schema = tuple((str(f["name"]), f["type"]) for f in metadata["feature_schema"])
     names = [o.name for o in session.get_outputs()]
     probability_output = "probabilities" if "probabilities" in names else names[-1]
-    return LoadedModel(model_id, version, schema, session, probability_output, metadata.get("baselines"))
+    return LoadedModel(
+        model_id, version, schema, session, probability_output, metadata.get("baselines"), conversions(metadata["feature_schema"])
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -105,3 +105,119 @@ class ScoringConfigUpdate(InputModel):
 
 class FeatureList(StoredModel):
     items: list[ScoringFeature]
+
+
+ModelId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+FeatureName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+TimeBudget = Annotated[float, Field(ge=5, le=900, description="Seconds the hyperparameter search may take")]
+
+
+class ModelCreate(InputModel):
+    """A model to train: its type, and optionally which of the client's features it uses."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    model_type: ModelType
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Feature names to use; all the client's active features when omitted"
+    )
+    thresholds: Thresholds | None = None
+    time_budget_seconds: TimeBudget = 60.0
+
+
+class ModelUpdate(InputModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=200)] | None = None
+    thresholds: Thresholds | None = None
+    time_budget_seconds: TimeBudget | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ModelUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+class LeadsSource(InputModel):
+    """Train on the client's stored leads whose outcome is known (converted or lost)."""
+
+    kind: Literal["leads"] = "leads"
+
+
+class FileSource(InputModel):
+    """Train on a CSV or JSONL file in the batch bucket, under the client's own prefix."""
+
+    kind: Literal["file"]
+    key: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9!_.*'()/ -]+$")] = Field(
+        description="Object key relative to the client's prefix, e.g. imports/leads.csv"
+    )
+    format: Literal["csv", "jsonl"] | None = None
+    target: Annotated[str, Field(min_length=1, max_length=200)]
+    positive_values: Annotated[list[str | int | bool], Field(min_length=1, max_length=20)] | None = None
+    column_mapping: dict[str, FeatureName] | None = Field(default=None, description="Source column -> feature name")
+    missing_values: Annotated[list[str], Field(max_length=20)] = Field(default_factory=lambda: ["", "Select", "NA", "N/A"])
+    drop_columns: Annotated[list[str], Field(max_length=200)] = Field(default_factory=list)
+
+
+class TrainRequest(InputModel):
+    source: Annotated[LeadsSource | FileSource, Field(discriminator="kind")] = Field(default_factory=LeadsSource)
+
+
+RunStatus = Literal["running", "succeeded", "failed"]
+
+
+class TrainingRun(StoredModel):
+    run_id: str
+    model_id: str
+    version: str
+    status: RunStatus
+    step: str | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    started_by: str
+    source: LeadsSource | FileSource
+    failure_reason: str | None = None
+    execution_arn: str | None = None
+
+
+class ModelDefinition(StoredModel):
+    id: str
+    name: str
+    model_type: ModelType
+    description: str | None = None
+    features: list[str] | None = None
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    time_budget_seconds: float = 60.0
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+
+
+class ModelDetail(StoredModel):
+    definition: ModelDefinition
+    versions: list[ScoringModel]
+    runs: list[TrainingRun]
+    active_version: str | None = None
+
+
+class DeployRequest(InputModel):
+    version: Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class VersionPerformance(StoredModel):
+    version: str
+    is_active: bool
+    created_at: datetime
+    training_rows: int | None
+    accuracy: float
+    precision: float
+    recall: float
+    f1_score: float
+    roc_auc: float | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict, description="Everything the training run measured on its holdout")
+
+
+class ModelPerformance(StoredModel):
+    model_id: str
+    versions: list[VersionPerformance]

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from leadscoring.data.api_keys import ApiKeyRepository
 from leadscoring.data.audit import AuditRepository
 from leadscoring.data.idempotency import idempotency_store
 from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
+from leadscoring.data.run_files import ClientFiles
+from leadscoring.data.workflows import WorkflowStarter
 from leadscoring.services.batch_scoring import BatchScoring
 from leadscoring.services.configuration import ConfigurationService
 from leadscoring.services.idempotent_scoring import IdempotentScoring
+from leadscoring.services.model_management import ModelManagement
 from leadscoring.services.scoring import ScoringService
 from leadscoring.settings import get_settings
+
+if TYPE_CHECKING:
+    from leadscoring.services.training_workflow import TrainingWorkflow
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +68,32 @@ def batch_scoring() -> BatchScoring:
 @lru_cache(maxsize=1)
 def configuration_service() -> ConfigurationService:
     return ConfigurationService(config_repository(), audit_repository())
+
+
+@lru_cache(maxsize=1)
+def client_files() -> ClientFiles:
+    return ClientFiles(get_settings().batch_bucket)
+
+
+@lru_cache(maxsize=1)
+def model_management() -> ModelManagement:
+    arn = get_settings().training_state_machine_arn
+    return ModelManagement(
+        model_registry(),
+        configuration_service(),
+        audit_repository(),
+        client_files(),
+        WorkflowStarter(arn) if arn else None,
+        configuration_service().features,
+    )
+
+
+@lru_cache(maxsize=1)
+def training_workflow() -> TrainingWorkflow:
+    # Imported here, not at the top: it pulls in scikit-learn, which only the training function ships.
+    from leadscoring.services.training_workflow import TrainingWorkflow
+
+    return TrainingWorkflow(model_registry(), config_repository(), lead_repository(), client_files(), audit_repository())
 
 
 def reset() -> None:

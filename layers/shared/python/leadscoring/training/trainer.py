@@ -78,6 +78,255 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclass
+class Prepared:
+    """Validated training data, split: the output of the workflow's ValidateData step."""
+
+    rows: list[dict[str, AttributeValue]]  # as given (hashed for lineage)
+    labels: list[bool]
+    prepared: list[dict[str, Any]]  # date inputs converted to days
+    active: list[ScoringFeature]
+    used: list[ScoringFeature]
+    feature_plans: list[Any]
+    schema: list[tuple[str, FeatureType]]
+    y: np.ndarray
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    readiness: ReadinessReport
+    holdout_fraction: float
+    random_state: int
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return frame_of(self.prepared, self.schema)
+
+    def split(self) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+        frame = self.frame
+        x_train = frame.iloc[self.train_idx].reset_index(drop=True)
+        x_test = frame.iloc[self.test_idx].reset_index(drop=True)
+        return x_train, x_test, self.y[self.train_idx], self.y[self.test_idx]
+
+
+@dataclass
+class Fitted:
+    """The calibrated pipeline and how it was chosen: the output of the Train step."""
+
+    pipeline: Pipeline
+    found: Any
+    chosen: dict[str, Any]
+    class_weight: str | None
+    minority_share: float
+    balance_below: float
+    fit_seconds: float
+
+
+@dataclass
+class Exported:
+    """The ONNX model proven to score as scikit-learn does: the output of the ExportAndVerify step."""
+
+    onnx_bytes: bytes
+    parity: float
+    seconds: float
+
+
+@dataclass
+class Evaluated:
+    """Metrics of the exported ONNX model on the holdout: the output of the Evaluate step."""
+
+    metrics: dict[str, Any]
+    importance: Any
+    importance_repeats: int
+    seconds: float
+
+
+def prepare(
+    rows: Sequence[dict[str, AttributeValue]],
+    labels: Sequence[bool],
+    features: Sequence[ScoringFeature],
+    model_type: ModelType,
+    *,
+    holdout_fraction: float = 0.2,
+    random_state: int = 42,
+    reference_time: datetime | Sequence[datetime] | None = None,
+    min_per_class: int = MIN_PER_CLASS,
+) -> Prepared:
+    """Check the feature definitions and the data's readiness, then split. Raises InvalidFeatureDefinition or DataNotReady."""
+    active = [f for f in features if f.is_active]
+    validate_features(active)
+    used = model_inputs_of(active)
+    if not used:
+        raise InvalidInput("No active feature with a weight above 0 to train on")
+    feature_plans = plans(used, model_type)
+    converted = {p.name: DAYS_SINCE for p in feature_plans if p.converted_input == DAYS_SINCE}
+    prepared = prepare_rows(rows, converted, reference_time)
+    readiness = require_ready(prepared, labels, used, min_per_class=min_per_class)
+    schema: list[tuple[str, FeatureType]] = [(f.name, f.type) for f in used]
+    y = np.asarray([bool(v) for v in labels], dtype=int)
+    train_idx, test_idx = train_test_split(np.arange(len(y)), test_size=holdout_fraction, stratify=y, random_state=random_state)
+    return Prepared(
+        list(rows),
+        list(labels),
+        prepared,
+        active,
+        used,
+        feature_plans,
+        schema,
+        y,
+        train_idx,
+        test_idx,
+        readiness,
+        holdout_fraction,
+        random_state,
+    )
+
+
+def fit(
+    data: Prepared,
+    model_type: ModelType,
+    *,
+    time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS,
+    balance_below: float = BALANCE_BELOW,
+    n_jobs: int | None = -1,
+) -> Fitted:
+    """Time-boxed search (CV on the training split), then a calibrated fit on the whole training split."""
+    x_train, _, y_train, _ = data.split()
+    minority_share = float(min(data.y.mean(), 1 - data.y.mean()))
+    class_weight = "balanced" if minority_share < balance_below else None
+    found = search(
+        data.used,
+        model_type,
+        x_train,
+        y_train,
+        time_budget_seconds=time_budget_seconds,
+        class_weight=class_weight,
+        random_state=data.random_state,
+        n_jobs=n_jobs,
+    )
+    chosen = final_params(model_type, found.best_params)
+    fit_started = time.perf_counter()
+    pipeline = build_pipeline(
+        data.used, model_type, chosen, training_rows=len(data.train_idx), calibrated=True, random_state=data.random_state, n_jobs=n_jobs
+    )
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):  # see search.py
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(x_train, y_train)
+    return Fitted(pipeline, found, chosen, class_weight, minority_share, balance_below, time.perf_counter() - fit_started)
+
+
+def export(data: Prepared, fitted: Fitted) -> Exported:
+    """The whole pipeline to ONNX; refused (ExportMismatch) if it scores the holdout differently by over 1e-5."""
+    started = time.perf_counter()
+    _, x_test, _, _ = data.split()
+    onnx_bytes = to_onnx(fitted.pipeline, data.schema)
+    parity = verify_parity(fitted.pipeline, onnx_bytes, x_test, data.schema)
+    return Exported(onnx_bytes, parity, time.perf_counter() - started)
+
+
+def evaluate_export(data: Prepared, exported: Exported, thresholds: Thresholds, importance_repeats: int = 2) -> Evaluated:
+    """Metrics of the very artifact that will serve, on the holdout."""
+    started = time.perf_counter()
+    _, x_test, _, y_test = data.split()
+    session = onnx_session(exported.onnx_bytes)
+    holdout_inputs = model_inputs(x_test.to_dict("records"), data.schema)
+
+    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(session.run([PROBABILITIES], inputs)[0])[:, 1]
+
+    metrics = evaluate(y_test, predict(holdout_inputs), thresholds.qualified / 100.0)
+    importance = permutation_importance(predict, holdout_inputs, y_test, repeats=importance_repeats, random_state=data.random_state)
+    return Evaluated(metrics, importance, importance_repeats, time.perf_counter() - started)
+
+
+def assemble(
+    data: Prepared,
+    fitted: Fitted,
+    exported: Exported,
+    evaluated: Evaluated,
+    *,
+    model_id: str,
+    version: str,
+    name: str,
+    created_by: str,
+    model_type: ModelType,
+    thresholds: Thresholds,
+    parent_version: str | None = None,
+) -> TrainedModel:
+    """The registry's record of a version: the model, its ONNX bytes and everything measured on the way."""
+    metrics = evaluated.metrics
+    training_seconds = time.perf_counter() - data.started
+    now = datetime.now(UTC)
+    headline = {k: metrics[k] for k in ("accuracy", "precision", "recall", "f1_score")}
+    model = ScoringModel(
+        id=model_id,
+        name=name,
+        version=version,
+        model_type=model_type,
+        features=data.active,
+        weights={f.name: f.weight for f in data.active},
+        thresholds=thresholds,
+        is_active=False,
+        created_at=now,
+        updated_at=now,
+        training_rows=len(data.rows),
+        roc_auc=metrics["roc_auc"],
+        **headline,
+    )
+    data_hash = hashlib.sha256(
+        json.dumps([list(map(str, r.values())) for r in data.rows] + [list(map(int, data.labels))], default=str).encode()
+    ).hexdigest()
+    train_rows = [data.prepared[i] for i in data.train_idx]
+    metadata = {
+        "model_id": model_id,
+        "version": version,
+        "model_type": model_type,
+        "feature_schema": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "weight": p.weight,
+                "transformation": p.text(),
+                **({"input_conversion": p.converted_input} if p.converted_input else {}),
+                **({"notes": list(p.notes)} if p.notes else {}),
+            }
+            for p in data.feature_plans
+        ],
+        "metrics": metrics,
+        "feature_importance": evaluated.importance,
+        "feature_importance_method": (
+            f"permutation on the holdout, drop in ROC-AUC of the ONNX model, {evaluated.importance_repeats} repeats"
+        ),
+        "training_seconds": round(training_seconds, 3),
+        "timings": {
+            "search": round(fitted.found.seconds, 3),
+            "fit": round(fitted.fit_seconds, 3),
+            "export_and_parity": round(exported.seconds, 3),
+            "evaluation": round(evaluated.seconds, 3),
+        },
+        "search": fitted.found.as_dict(),
+        "parameters": _jsonable(fitted.chosen),
+        "calibration": {"method": "sigmoid", "cv_folds": CALIBRATION_FOLDS, "ensemble": False},
+        "class_weighting": {
+            "class_weight": fitted.class_weight,
+            "minority_share": round(fitted.minority_share, 4),
+            "balance_below": fitted.balance_below,
+        },
+        "readiness": data.readiness.as_dict(),
+        "onnx_parity_max_abs_diff": exported.parity,
+        "parity_tolerance": PARITY_TOLERANCE,
+        "training_data_sha256": data_hash,
+        "rows": {"total": len(data.rows), "train": len(data.train_idx), "holdout": len(data.test_idx), "positives": int(data.y.sum())},
+        "split": {"holdout_fraction": data.holdout_fraction, "stratified": True, "random_state": data.random_state},
+        "baselines": training_baselines(train_rows, data.schema),
+        "parent_version": parent_version,
+        "created_by": created_by,
+        "created_at": now.isoformat(),
+        "libraries": {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": ort.__version__},
+        "onnx_opset": TARGET_OPSET,
+    }
+    return TrainedModel(model, exported.onnx_bytes, _jsonable(metadata), fitted.pipeline, data.readiness)
+
+
 def train_model(
     rows: Sequence[dict[str, AttributeValue]],
     labels: Sequence[bool],
@@ -99,133 +348,37 @@ def train_model(
     importance_repeats: int = 2,
     n_jobs: int | None = -1,
 ) -> TrainedModel:
-    """Train one model version. Raises InvalidFeatureDefinition, DataNotReady (with findings) or ExportMismatch.
+    """Train one model version in one go: the workflow's steps, back to back.
 
-    `time_budget_seconds` bounds the hyperparameter search (the calibrated final fit and the export come
-    after it). `reference_time` is the moment days_since features count back from: one for all rows, one
-    per row (e.g. when each lead was scored), or None for now. `n_jobs` is the forest's thread count.
+    readiness -> stratified split -> time-boxed search (CV on the training split) -> calibrated fit
+    -> ONNX export -> parity gate on the holdout -> metrics of the ONNX model on the holdout.
+    Raises InvalidFeatureDefinition, DataNotReady (with findings) or ExportMismatch. `reference_time` is the
+    moment days_since features count back from: one for all rows, one per row, or None for now.
     """
-    started = time.perf_counter()
     thresholds = thresholds or Thresholds()
-    active = [f for f in features if f.is_active]
-    validate_features(active)
-    used = model_inputs_of(active)
-    if not used:
-        raise InvalidInput("No active feature with a weight above 0 to train on")
-    feature_plans = plans(used, model_type)
-    converted = {p.name: DAYS_SINCE for p in feature_plans if p.converted_input == DAYS_SINCE}
-    prepared = prepare_rows(rows, converted, reference_time)
-    readiness = require_ready(prepared, labels, used, min_per_class=min_per_class)
-
-    schema: list[tuple[str, FeatureType]] = [(f.name, f.type) for f in used]
-    frame = frame_of(prepared, schema)
-    y = np.asarray([bool(v) for v in labels], dtype=int)
-    indices = np.arange(len(y))
-    train_idx, test_idx = train_test_split(indices, test_size=holdout_fraction, stratify=y, random_state=random_state)
-    x_train, x_test = frame.iloc[train_idx].reset_index(drop=True), frame.iloc[test_idx].reset_index(drop=True)
-    y_train, y_test = y[train_idx], y[test_idx]
-
-    minority_share = float(min(y.mean(), 1 - y.mean()))
-    class_weight = "balanced" if minority_share < balance_below else None
-    found = search(
-        used,
+    data = prepare(
+        rows,
+        labels,
+        features,
         model_type,
-        x_train,
-        y_train,
-        time_budget_seconds=time_budget_seconds,
-        class_weight=class_weight,
+        holdout_fraction=holdout_fraction,
         random_state=random_state,
-        n_jobs=n_jobs,
+        reference_time=reference_time,
+        min_per_class=min_per_class,
     )
-    chosen = final_params(model_type, found.best_params)
-
-    fit_started = time.perf_counter()
-    pipeline = build_pipeline(
-        used, model_type, chosen, training_rows=len(train_idx), calibrated=True, random_state=random_state, n_jobs=n_jobs
-    )
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):  # see search.py
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pipeline.fit(x_train, y_train)
-    fit_seconds = time.perf_counter() - fit_started
-
-    export_started = time.perf_counter()
-    onnx_bytes = to_onnx(pipeline, schema)
-    parity = verify_parity(pipeline, onnx_bytes, x_test, schema)
-    export_seconds = time.perf_counter() - export_started
-
-    evaluation_started = time.perf_counter()
-    session = onnx_session(onnx_bytes)
-    holdout_inputs = model_inputs(x_test.to_dict("records"), schema)
-
-    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(session.run([PROBABILITIES], inputs)[0])[:, 1]
-
-    metrics = evaluate(y_test, predict(holdout_inputs), thresholds.qualified / 100.0)
-    importance = permutation_importance(predict, holdout_inputs, y_test, repeats=importance_repeats, random_state=random_state)
-    evaluation_seconds = time.perf_counter() - evaluation_started
-    training_seconds = time.perf_counter() - started
-
-    now = datetime.now(UTC)
-    headline = {k: metrics[k] for k in ("accuracy", "precision", "recall", "f1_score")}
-    model = ScoringModel(
-        id=model_id,
-        name=name,
+    fitted = fit(data, model_type, time_budget_seconds=time_budget_seconds, balance_below=balance_below, n_jobs=n_jobs)
+    exported = export(data, fitted)
+    evaluated = evaluate_export(data, exported, thresholds, importance_repeats)
+    return assemble(
+        data,
+        fitted,
+        exported,
+        evaluated,
+        model_id=model_id,
         version=version,
+        name=name,
+        created_by=created_by,
         model_type=model_type,
-        features=active,
-        weights={f.name: f.weight for f in active},
         thresholds=thresholds,
-        is_active=False,
-        created_at=now,
-        updated_at=now,
-        training_rows=len(rows),
-        roc_auc=metrics["roc_auc"],
-        **headline,
+        parent_version=parent_version,
     )
-    data_hash = hashlib.sha256(
-        json.dumps([list(map(str, r.values())) for r in rows] + [list(map(int, labels))], default=str).encode()
-    ).hexdigest()
-    train_rows = [prepared[i] for i in train_idx]
-    metadata = {
-        "model_id": model_id,
-        "version": version,
-        "model_type": model_type,
-        "feature_schema": [
-            {
-                "name": p.name,
-                "type": p.type,
-                "weight": p.weight,
-                "transformation": p.text(),
-                **({"input_conversion": p.converted_input} if p.converted_input else {}),
-                **({"notes": list(p.notes)} if p.notes else {}),
-            }
-            for p in feature_plans
-        ],
-        "metrics": metrics,
-        "feature_importance": importance,
-        "feature_importance_method": f"permutation on the holdout, drop in ROC-AUC of the ONNX model, {importance_repeats} repeats",
-        "training_seconds": round(training_seconds, 3),
-        "timings": {
-            "search": round(found.seconds, 3),
-            "fit": round(fit_seconds, 3),
-            "export_and_parity": round(export_seconds, 3),
-            "evaluation": round(evaluation_seconds, 3),
-        },
-        "search": found.as_dict(),
-        "parameters": _jsonable(chosen),
-        "calibration": {"method": "sigmoid", "cv_folds": CALIBRATION_FOLDS, "ensemble": False},
-        "class_weighting": {"class_weight": class_weight, "minority_share": round(minority_share, 4), "balance_below": balance_below},
-        "readiness": readiness.as_dict(),
-        "onnx_parity_max_abs_diff": parity,
-        "parity_tolerance": PARITY_TOLERANCE,
-        "training_data_sha256": data_hash,
-        "rows": {"total": len(rows), "train": len(train_idx), "holdout": len(test_idx), "positives": int(y.sum())},
-        "split": {"holdout_fraction": holdout_fraction, "stratified": True, "random_state": random_state},
-        "baselines": training_baselines(train_rows, schema),
-        "parent_version": parent_version,
-        "created_by": created_by,
-        "created_at": now.isoformat(),
-        "libraries": {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": ort.__version__},
-        "onnx_opset": TARGET_OPSET,
-    }
-    return TrainedModel(model, onnx_bytes, _jsonable(metadata), pipeline, readiness)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -234,7 +235,7 @@ def plan_feature(feature: ScoringFeature, family: ModelFamily) -> FeaturePlan:
     return FeaturePlan(feature.name, feature.type, feature.weight, tuple(steps), converted, tuple(notes))
 
 
-def validate_features(features: list[ScoringFeature] | tuple[ScoringFeature, ...]) -> None:
+def validate_features(features: Sequence[ScoringFeature]) -> None:
     """Raise InvalidFeatureDefinition for the first feature whose transformation does not parse."""
     for feature in features:
         parse_transformation(feature)

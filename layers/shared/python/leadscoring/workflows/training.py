@@ -1,4 +1,7 @@
-"""The training workflow: validate data -> train -> evaluate -> export and verify -> register.
+"""The training workflow: validate data -> train -> export and verify -> evaluate -> register.
+
+Evaluation comes after the export so the metrics stored with a version describe the very ONNX artifact that
+serves (the parity gate has already proven it scores as scikit-learn does).
 
 Every step runs in the training function (a container image: scikit-learn, scipy and onnx exceed the zip
 limit). Lambda's transient errors are retried; anything else records the run's failure reason and fails.
@@ -10,7 +13,7 @@ from typing import Any
 
 from leadscoring.workflows.asl import failure_recorder, lambda_step
 
-STEPS = ("validate", "train", "evaluate", "export", "register")
+STEPS = ("validate", "train", "export", "evaluate", "register")
 STATE_NAMES = {"validate": "ValidateData", "train": "Train", "evaluate": "Evaluate", "export": "ExportAndVerify", "register": "Register"}
 
 

@@ -1,21 +1,32 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
 from leadscoring import API_PREFIX
 from leadscoring.api.context import principal_of
-from leadscoring.api.routers.not_implemented import not_implemented
-from leadscoring.schemas.model import ModelList
-from leadscoring.services.wiring import config_repository, model_registry
+from leadscoring.schemas.model import (
+    DeployRequest,
+    ModelCreate,
+    ModelDefinition,
+    ModelDetail,
+    ModelList,
+    ModelPerformance,
+    ModelUpdate,
+    ScoringConfig,
+    TrainingRun,
+    TrainRequest,
+)
+from leadscoring.services.wiring import config_repository, model_management, model_registry
 
 router = Router()
 TAGS = ["Model management"]
+ModelIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
-@router.get(f"{API_PREFIX}/models", summary="List scoring models", tags=TAGS)
+@router.get(f"{API_PREFIX}/models", summary="List scoring models (every registered version)", tags=TAGS)
 def list_models() -> ModelList:
     principal = principal_of(router.current_event.raw_event)
     active = config_repository().get_config(principal.client_id).active_model
@@ -27,21 +38,31 @@ def list_models() -> ModelList:
     return ModelList(items=items)
 
 
-@router.post(f"{API_PREFIX}/models", summary="Create new model", tags=TAGS)
-def create_model(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    raise not_implemented("POST", "/models")
+@router.post(f"{API_PREFIX}/models", summary="Create new model (what to train: type, features, thresholds)", tags=TAGS)
+def create_model(body: Annotated[ModelCreate, Body()]) -> ModelDefinition:
+    return model_management().create(principal_of(router.current_event.raw_event), body)
+
+
+@router.get(f"{API_PREFIX}/models/<id>", summary="Get a model: definition, versions, training runs and their status", tags=TAGS)
+def get_model(id: ModelIdPath) -> ModelDetail:
+    return model_management().detail(principal_of(router.current_event.raw_event).client_id, id)
 
 
 @router.put(f"{API_PREFIX}/models/<id>", summary="Update model", tags=TAGS)
-def update_model(id: Annotated[str, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    raise not_implemented("PUT", "/models/{id}")
+def update_model(id: ModelIdPath, body: Annotated[ModelUpdate, Body()]) -> ModelDefinition:
+    return model_management().update(principal_of(router.current_event.raw_event), id, body)
 
 
-@router.post(f"{API_PREFIX}/models/<id>/deploy", summary="Deploy model", tags=TAGS)
-def deploy_model(id: Annotated[str, Path()]) -> dict[str, Any]:
-    raise not_implemented("POST", "/models/{id}/deploy")
+@router.post(f"{API_PREFIX}/models/<id>/train", summary="Train model: starts the training workflow (202)", tags=TAGS)
+def train_model(id: ModelIdPath, body: Annotated[TrainRequest, Body()]) -> tuple[TrainingRun, int]:
+    return model_management().start_training(principal_of(router.current_event.raw_event), id, body), 202
 
 
-@router.get(f"{API_PREFIX}/models/<id>/performance", summary="Get model performance", tags=TAGS)
-def model_performance(id: Annotated[str, Path()]) -> dict[str, Any]:
-    raise not_implemented("GET", "/models/{id}/performance")
+@router.post(f"{API_PREFIX}/models/<id>/deploy", summary="Deploy a model version (deploying an older one is the rollback)", tags=TAGS)
+def deploy_model(id: ModelIdPath, body: Annotated[DeployRequest, Body()]) -> ScoringConfig:
+    return model_management().deploy(principal_of(router.current_event.raw_event), id, body.version)
+
+
+@router.get(f"{API_PREFIX}/models/<id>/performance", summary="Get model performance: every version's holdout metrics", tags=TAGS)
+def model_performance(id: ModelIdPath) -> ModelPerformance:
+    return model_management().performance(principal_of(router.current_event.raw_event).client_id, id)

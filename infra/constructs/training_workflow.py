@@ -1,0 +1,101 @@
+"""The training workflow: a Step Functions state machine whose every step runs in the training function.
+
+The definition is leadscoring.workflows.training, the same ASL the local stack runs on moto, plus a time limit;
+the train function's ARN goes in as a token, which CDK turns into Fn::Join / Fn::GetAtt in the template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnElement, RemovalPolicy, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import config
+from infra.compliance import acknowledge
+from leadscoring.workflows.training import training_definition
+
+# leadscoring.settings.Settings reads the state machine's ARN from this variable (a test checks they agree).
+STATE_MACHINE_ARN_ENV = "TRAINING_STATE_MACHINE_ARN"
+
+LOG_DELIVERY_AND_XRAY_REASON = (
+    "Statement CDK generates for logging and tracing. Step Functions writes execution logs through CloudWatch Logs "
+    "log delivery, whose actions (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, "
+    "ListLogDeliveries) name no log group, and logs:PutResourcePolicy, DescribeResourcePolicies and "
+    "DescribeLogGroups need a wildcard resource (CloudWatch Logs guide, 'Logs sent to CloudWatch Logs'); "
+    "xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets support no resource-level "
+    "permissions."
+)
+FUNCTION_VERSIONS_REASON = (
+    "lambda:InvokeFunction on the train function's qualified ARNs (<arn>:<version or alias>) only: the same single "
+    "function, so a task may target a published version or alias of it; no other function is reachable."
+)
+
+
+def workflow_definition(train_function_arn: str) -> dict[str, Any]:
+    """The shared training definition plus the run's time limit (top-level TimeoutSeconds)."""
+    return {**training_definition(train_function_arn), "TimeoutSeconds": config.TRAINING_WORKFLOW_TIMEOUT_MINUTES * 60}
+
+
+def logical_id(function: lambda_.IFunction) -> str:
+    """The function's logical id, as cdk-nag writes it in a finding's resource (<LogicalId.Arn>)."""
+    resource = function.node.default_child
+    if not isinstance(resource, CfnElement):
+        raise TypeError(f"{function.node.path} has no CloudFormation resource")
+    return Stack.of(resource).get_logical_id(resource)
+
+
+class TrainingWorkflowConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        train_function: lambda_.IFunction,
+        starters: Sequence[lambda_.Function],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # The state machine depends on the train function; a starter depends on the state machine.
+        if any(starter.node.path == train_function.node.path for starter in starters):
+            raise ValueError("the train function cannot start the training workflow: it and the state machine would depend on each other")
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=config.WORKFLOW_LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        definition = json.dumps(workflow_definition(train_function.function_arn))
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            # No `timeout` / `comment` here: CDK writes those into definitions it builds from states and drops
+            # them for a string body, so the timeout is in workflow_definition().
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            # STANDARD: exactly-once steps, up to a year of run time and 90 days of execution history.
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group,
+                level=sfn.LogLevel.ALL,
+                # Execution data is the run record passed between steps: client, model, version and run ids, and
+                # it may carry training-data file keys, but it must never carry PII (lead rows stay in S3 and
+                # DynamoDB). Kept out of the logs all the same: the execution history already shows it to whoever
+                # may read the state machine.
+                include_execution_data=False,
+            ),
+        )
+        # The definition is a string, so CDK cannot see the Lambda tasks in it: grant the one function by hand.
+        train_function.grant_invoke(self.state_machine)
+        for starter in starters:
+            self.state_machine.grants.start_execution(starter)
+            starter.add_environment(STATE_MACHINE_ARN_ENV, self.state_machine.state_machine_arn)
+
+        # On the role's policy, the only construct holding these statements.
+        policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", LOG_DELIVERY_AND_XRAY_REASON)
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{logical_id(train_function)}.Arn>:*]", FUNCTION_VERSIONS_REASON)
