@@ -24,7 +24,7 @@ def main() -> int:
     moto, endpoint = start_moto(int(os.environ.get("MOTO_PORT", "0")))
     configure_environment(endpoint)
     create_resources()
-    install_training_workflow(endpoint)
+    training_arn = install_training_workflow(endpoint)
 
     from leadscoring.routes import Role
     from leadscoring.services import wiring
@@ -37,7 +37,9 @@ def main() -> int:
     gateway = LocalGateway()
     server = make_server("127.0.0.1", port, gateway, threaded=True)
     STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(json.dumps({"moto_endpoint": endpoint, "api": f"http://127.0.0.1:{port}"}))
+    STATE_FILE.write_text(
+        json.dumps({"moto_endpoint": endpoint, "api": f"http://127.0.0.1:{port}", "training_state_machine_arn": training_arn})
+    )
     base = f"http://127.0.0.1:{port}"
     print(
         f"\nLead scoring is running at {base}/\n"

@@ -23,6 +23,8 @@ def _use_local_stack() -> None:
         sys.exit(f"No local stack found ({LOCAL_STATE} is missing): start it with `make run` from the project folder.")
     state = json.loads(LOCAL_STATE.read_text())
     os.environ.update(local_environment(state["moto_endpoint"]))
+    if state.get("training_state_machine_arn"):
+        os.environ["TRAINING_STATE_MACHINE_ARN"] = state["training_state_machine_arn"]
 
 
 def create_key(args: argparse.Namespace) -> int:
@@ -30,6 +32,26 @@ def create_key(args: argparse.Namespace) -> int:
 
     key = api_key_repository().create(args.client, Role(args.role), args.label)
     print(json.dumps({"client_id": args.client, "role": args.role, "api_key": key}))
+    return 0
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """Upload a CSV/JSONL of past leads to the client's folder and train on it: the API's own path."""
+    from leadscoring.domain.auth import Principal
+    from leadscoring.schemas.model import FileSource, ModelCreate, TrainRequest
+    from leadscoring.services.wiring import client_files, model_management
+
+    path = Path(args.file)
+    if not path.is_file():
+        sys.exit(f"No such file: {path}")
+    key = f"imports/{path.name}"
+    client_files().write(args.client, key, path.read_bytes(), "text/csv" if path.suffix == ".csv" else "application/x-ndjson")
+    principal = Principal(client_id=args.client, role=Role.ADMIN, key_id="cli")
+    models = model_management()
+    definition = models.create(principal, ModelCreate(name=args.name or path.stem, model_type=args.model_type))
+    source = FileSource(kind="file", key=key, target=args.target, positive_values=args.positive or None, drop_columns=args.drop or [])
+    run = models.start_training(principal, definition.id, TrainRequest(source=source))
+    print(json.dumps({"model_id": definition.id, "version": run.version, "status": run.status, "file": key}))
     return 0
 
 
@@ -42,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
     key.add_argument("--label", default="", help="what the key is for")
     key.set_defaults(run=create_key)
+    imp = commands.add_parser("import", help="upload past leads (CSV/JSONL with outcomes) and train a model on them")
+    imp.add_argument("--client", required=True)
+    imp.add_argument("--file", required=True, help="CSV or JSONL with one row per past lead")
+    imp.add_argument("--target", required=True, help="the outcome column, e.g. Converted")
+    imp.add_argument("--positive", action="append", help="a value of the target that means converted (repeatable)")
+    imp.add_argument("--drop", action="append", help="a column not to use, e.g. one filled in after contact (repeatable)")
+    imp.add_argument("--model-type", default="logistic_regression", choices=["logistic_regression", "random_forest", "neural_network"])
+    imp.add_argument("--name", default="", help="the model's name (default: the file's name)")
+    imp.set_defaults(run=import_file)
     args = parser.parse_args(argv)
     if args.local:
         _use_local_stack()
