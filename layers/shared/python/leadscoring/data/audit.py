@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -35,6 +35,16 @@ class AuditRepository:
         aws.dynamodb().Table(self._table).put_item(
             Item=decision_item(client_id, event), ConditionExpression="attribute_not_exists(event_key)"
         )
+
+    def record_change(
+        self, client_id: str, event_type: AuditType, actor: str, change: str, model_id: str | None = None, **details: Any
+    ) -> None:
+        """Append a configuration or model change: what changed, who did it, now."""
+        at = datetime.now(UTC)
+        event = AuditEvent(
+            event_id=new_event_id(at), type=event_type, at=at, actor=actor, model_id=model_id, details={"change": change, **details}
+        )
+        self.append(client_id, event)
 
     def list(
         self, client_id: str, event_type: AuditType | None, lead_id: str | None, limit: int, cursor: str | None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from leadscoring.data.audit import AuditRepository, new_event_id
+from leadscoring.data.audit import AuditRepository
 from leadscoring.data.registry import ConfigRepository
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
-from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringFeature, Thresholds
 
 
@@ -36,18 +35,12 @@ class ConfigurationService:
         now = datetime.now(UTC)
         after = after.model_copy(update={"updated_at": now, "updated_by": principal.key_id})
         self._configs.put_config(principal.client_id, after)
-        self._audit.append(
+        self._audit.record_change(
             principal.client_id,
-            AuditEvent(
-                event_id=new_event_id(now),
-                type="config_change",
-                at=now,
-                actor=principal.key_id,
-                details={
-                    "change": what,
-                    "before": before.model_dump(mode="json", exclude={"updated_at", "updated_by"}),
-                    "after": after.model_dump(mode="json", exclude={"updated_at", "updated_by"}),
-                },
-            ),
+            "config_change",
+            principal.key_id,
+            what,
+            before=before.model_dump(mode="json", exclude={"updated_at", "updated_by"}),
+            after=after.model_dump(mode="json", exclude={"updated_at", "updated_by"}),
         )
         return after

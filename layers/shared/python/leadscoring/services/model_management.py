@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from leadscoring.data.audit import AuditRepository, new_event_id
+from leadscoring.data.audit import AuditRepository
 from leadscoring.data.registry import ModelRegistry
 from leadscoring.data.run_files import ClientFiles
 from leadscoring.data.workflows import WorkflowStarter
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.errors import Conflict, InvalidInput, NotFound, TrainingUnavailable
-from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.model import (
     FileSource,
     ModelCreate,
@@ -164,16 +163,7 @@ class ModelManagement:
             raise InvalidInput("Unknown features", details)
 
     def _record(self, principal: Principal, change: str, model_id: str, **details: object) -> None:
-        now = datetime.now(UTC)
-        event = AuditEvent(
-            event_id=new_event_id(now),
-            type="model_change",
-            at=now,
-            actor=principal.key_id,
-            model_id=model_id,
-            details={"change": change, **details},
-        )
-        self._audit.append(principal.client_id, event)
+        self._audit.record_change(principal.client_id, "model_change", principal.key_id, change, model_id, **details)
 
 
 def _version_order(model: object) -> tuple[int, str]:

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from leadscoring.data.audit import AuditRepository, new_event_id
+from leadscoring.data.audit import AuditRepository
 from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.data.run_files import ClientFiles
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
-from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.model import FileSource, ModelDefinition, ScoringFeature, TrainingRun
 from leadscoring.training.dataset import load_training_data
 from leadscoring.training.trainer import Prepared, assemble, evaluate_export, export, fit, prepare
@@ -153,16 +152,7 @@ class TrainingWorkflow:
         return pickle.loads(self._files.read(client_id, self._path(run, name)))  # noqa: S301
 
     def _record(self, client_id: str, run: TrainingRun, change: str, details: dict[str, Any]) -> None:
-        now = datetime.now(UTC)
-        event = AuditEvent(
-            event_id=new_event_id(now),
-            type="model_change",
-            at=now,
-            actor=run.started_by,
-            model_id=run.model_id,
-            details={"change": change, **details},
-        )
-        self._audit.append(client_id, event)
+        self._audit.record_change(client_id, "model_change", run.started_by, change, run.model_id, **details)
 
 
 def _chosen(features: list[ScoringFeature], definition: ModelDefinition) -> list[ScoringFeature]:
