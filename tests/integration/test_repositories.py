@@ -9,6 +9,7 @@ import statistics
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import MalformedRequest, StorageError, VersionExists
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import Lead, LeadAttributes
-from leadscoring.schemas.model import ActiveModel, ScoringConfig, Thresholds
+from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringModel, Thresholds
 from leadscoring.services import wiring
 
 from .conftest import MODEL_ID, SEEDED_LEADS, Tenant
@@ -364,33 +365,45 @@ def test_registry_register_list_and_load(tenant: Tenant) -> None:
     assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, json.loads(json.dumps(metadata, default=str)))
 
 
-def test_registry_refuses_to_register_the_same_version_twice(tenant: Tenant) -> None:
+@dataclass(frozen=True)
+class Registered:
+    """The seeded model's version 1, registered again under a fresh client."""
+
+    client_id: str
+    model: ScoringModel
+    onnx_bytes: bytes
+    metadata: dict[str, Any]
+
+
+@pytest.fixture
+def registered(tenant: Tenant) -> Registered:
     registry = wiring.model_registry()
     model = registry.get_version(tenant.client_id, MODEL_ID, "1")
     assert model is not None
     onnx_bytes, metadata = registry.load_artifact(tenant.client_id, MODEL_ID, "1")
     client_id = f"reg-{uuid.uuid4().hex[:8]}"
     registry.register(client_id, model, onnx_bytes, metadata)
-
-    with pytest.raises(VersionExists):
-        registry.register(client_id, model.model_copy(update={"name": "Impostor"}), b"not a model", {"feature_schema": []})
-
-    stored = registry.get_version(client_id, MODEL_ID, "1")
-    assert stored is not None and stored.name == model.name
+    return Registered(client_id, model, onnx_bytes, metadata)
 
 
-def test_a_refused_re_registration_leaves_the_artifact_untouched(tenant: Tenant) -> None:
+def test_registry_refuses_to_register_the_same_version_twice(registered: Registered) -> None:
     registry = wiring.model_registry()
-    model = registry.get_version(tenant.client_id, MODEL_ID, "1")
-    assert model is not None
-    onnx_bytes, metadata = registry.load_artifact(tenant.client_id, MODEL_ID, "1")
-    client_id = f"reg-{uuid.uuid4().hex[:8]}"
-    registry.register(client_id, model, onnx_bytes, metadata)
-
     with pytest.raises(VersionExists):
-        registry.register(client_id, model, b"not a model", {"feature_schema": []})
+        registry.register(
+            registered.client_id, registered.model.model_copy(update={"name": "Impostor"}), b"not a model", {"feature_schema": []}
+        )
 
-    assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, json.loads(json.dumps(metadata, default=str)))
+    stored = registry.get_version(registered.client_id, MODEL_ID, "1")
+    assert stored is not None and stored.name == registered.model.name
+
+
+def test_a_refused_re_registration_leaves_the_artifact_untouched(registered: Registered) -> None:
+    registry = wiring.model_registry()
+    with pytest.raises(VersionExists):
+        registry.register(registered.client_id, registered.model, b"not a model", {"feature_schema": []})
+
+    expected = (registered.onnx_bytes, json.loads(json.dumps(registered.metadata, default=str)))
+    assert registry.load_artifact(registered.client_id, MODEL_ID, "1") == expected
 
 
 # -- ConfigRepository -----------------------------------------------------------------------------------------
@@ -429,14 +442,10 @@ def test_features_are_none_until_defined_then_round_trip(moto_endpoint: str) -> 
     assert configs.get_config(client_id) == ScoringConfig()  # features and config are separate items
 
 
-def test_a_registration_that_stored_its_artifact_but_not_its_index_can_be_retried(tenant: Tenant) -> None:
+def test_a_registration_that_stored_its_artifact_but_not_its_index_can_be_retried(registered: Registered) -> None:
     registry = wiring.model_registry()
-    model = registry.get_version(tenant.client_id, MODEL_ID, "1")
-    assert model is not None
-    onnx_bytes, metadata = registry.load_artifact(tenant.client_id, MODEL_ID, "1")
-    client_id = f"reg-{uuid.uuid4().hex[:8]}"
+    client_id, model, onnx_bytes, metadata = registered.client_id, registered.model, registered.onnx_bytes, registered.metadata
     # The artifact reached S3, then the index write was lost (say, a timeout): same bytes, no index item.
-    registry.register(client_id, model, onnx_bytes, metadata)
     aws.dynamodb().Table(os.environ["REGISTRY_TABLE"]).delete_item(Key={"client_id": client_id, "item": f"MODEL#{MODEL_ID}#V#1"})
     assert registry.get_version(client_id, MODEL_ID, "1") is None
 
