@@ -1,0 +1,758 @@
+"""Scoring speed: the product's scoring paths against scikit-learn serving the same fitted pipeline.
+
+Models: one of each type, trained by the product's trainer on `generate(3000)` demo leads with a short
+search budget, exported to ONNX as always. Leads scored: other demo leads (another seed).
+
+- warm_single_lead: the real score handler (functions/score/app.py `lambda_handler`: REST proxy event in,
+  proxy response out, Powertools resolver and validation included) with in-memory storage behind the real
+  ScoringService, p50/p99 per model type, with and without explanations; beside onnxruntime alone
+  (`LoadedModel.predict_proba`) and scikit-learn `predict_proba` of `TrainedModel.pipeline` on the same
+  leads, with n_jobs=1 as on Lambda's one vCPU. Paths are timed in interleaved blocks so machine noise
+  falls on all of them alike. Metrics (EMF) and tracing are disabled: their output is not what is timed.
+- storage: the real LeadRepository (`get_many` + `save_scored`) against a moto server in this process,
+  per single-lead scoring call. moto is not DynamoDB: this is the local stack's figure, not AWS's.
+- cold_init: a fresh interpreter importing the score function and loading the model from ONNX bytes on
+  disk, beside the same function serving the pickled scikit-learn pipeline (see cold_init_probe.py), per
+  model type; also the model runtimes alone, and the function's import time by package.
+- batch_throughput: 100,000 leads as JSON lines through the steps a batch worker runs, on one core:
+  parse + validate (`LeadInput` + `validate_attributes`), features (`flatten`), ONNX (`model_inputs` +
+  `session.run`), serialize (`score_from_probability` + one JSON line per lead). The model-independent
+  steps run once and are shared by the three model types; leads/s = leads / sum of the four steps.
+  Beside it, what the parse + validate step is made of (json.loads alone, LeadInput per line and per
+  chunk, LeadInput with plain types in place of its email / attribute validators, validate_attributes).
+  No fast batch path was added: the target leaves 20 us per lead, json.loads of one line alone takes about
+  that here, and the rest of the time is LeadInput's email and attribute validators and validate_attributes;
+  a path fast enough would have to validate less, which is a product decision, not an optimisation.
+- explanations: per lead, `predict_explained` against `predict_proba` (one lead, one call).
+
+Targets (the issue's): warm handler p50 <= 1 ms for logistic regression; cold init <= 30% of the
+scikit-learn figure; batch >= 50,000 leads/s for logistic regression.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError, create_model
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from benchmarks.in_memory_storage import InMemoryTenants, installed
+from benchmarks.stdout_redirect import stdout_discarded
+from leadscoring import API_PREFIX
+from leadscoring.data.leads import LeadRepository
+from leadscoring.demo_data import generate
+from leadscoring.domain.auth import Principal
+from leadscoring.domain.errors import InvalidInput
+from leadscoring.domain.feature_catalog import default_features
+from leadscoring.domain.features import completeness, flatten, model_inputs, validate_attributes
+from leadscoring.domain.scoring import score_from_probability
+from leadscoring.inference.onnx_model import LoadedModel, load_model
+from leadscoring.routes import Role
+from leadscoring.schemas.audit import AuditEvent
+from leadscoring.schemas.lead import AttributeValue, Lead, LeadInput
+from leadscoring.schemas.model import ModelType, ScoringFeature, Thresholds
+from leadscoring.settings import get_settings
+from leadscoring.training.trainer import TrainedModel, frame_of, train_model
+from local_stack.gateway import LocalGateway, load_function
+from local_stack.lambda_context import LocalLambdaContext
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_TYPES: tuple[ModelType, ...] = ("logistic_regression", "random_forest", "neural_network")
+TRAINING_LEADS, TRAINING_SEED, TRAINING_BUDGET_SECONDS = 3000, 7, 1.0
+POOL_LEADS, POOL_SEED = 200, 2024  # the leads scored one at a time (never trained on)
+BLOCKS = 10  # each path is timed in this many blocks, interleaved with the other paths
+CALLS = (30, 1000)  # per path: as many calls as fit in SECONDS_PER_PATH, within these bounds
+SECONDS_PER_PATH = 2.0
+WARMUP_CALLS, WARMUP_SECONDS = 20, 0.5  # per path, whichever ends first (at least 3 calls)
+STORAGE_CALLS, STORAGE_WARMUP, STORAGE_FRESH_TABLES_EVERY = 200, 10, 10
+COLD_REPEATS = 4
+BATCH_LEADS, BATCH_DISTINCT, BATCH_SEED, BATCH_CHUNK = 100_000, 5000, 99, 1000
+BREAKDOWN_LEADS, BREAKDOWN_ROUNDS = 2000, 5
+CLIENT = "bench"
+
+TARGET_HANDLER_P50_MS = 1.0
+TARGET_COLD_RATIO = 0.30
+TARGET_LEADS_PER_SECOND = 50_000
+TARGET_MODEL: ModelType = "logistic_regression"
+
+
+def log(message: str) -> None:
+    print(f"[scoring_speed] {message}", file=sys.stderr, flush=True)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 4)
+
+
+def distribution(samples: Sequence[float]) -> dict[str, Any]:
+    values = np.asarray(samples)
+    return {"p50_ms": ms(float(np.percentile(values, 50))), "p99_ms": ms(float(np.percentile(values, 99))), "calls": len(values)}
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 4) if denominator else float("nan")
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+def demo_rows(count: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, AttributeValue]], list[bool]]:
+    leads = generate(count, seed=seed)
+    bodies = [d.lead for d in leads]
+    return bodies, [flatten(LeadInput.model_validate(b).attributes) for b in bodies], [d.converted for d in leads]
+
+
+def single_threaded(pipeline: Any) -> list[str]:
+    """n_jobs=1 on every fitted scikit-learn object inside `pipeline` that takes it (the trainer fits a forest
+    with n_jobs=-1); returns the classes changed."""
+    changed: list[str] = []
+    seen: set[int] = set()
+    stack: list[Any] = [pipeline]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+            continue
+        if id(obj) in seen or not type(obj).__module__.startswith("sklearn"):
+            continue
+        seen.add(id(obj))
+        if hasattr(obj, "get_params") and "n_jobs" in obj.get_params(deep=False):
+            obj.set_params(n_jobs=1)
+            changed.append(type(obj).__name__)
+        stack.extend(getattr(obj, "__dict__", {}).values())
+    return changed
+
+
+def train_models() -> dict[ModelType, TrainedModel]:
+    _, rows, labels = demo_rows(TRAINING_LEADS, TRAINING_SEED)
+    out: dict[ModelType, TrainedModel] = {}
+    for model_type in MODEL_TYPES:
+        started = time.perf_counter()
+        trained = train_model(
+            rows,
+            labels,
+            default_features(),
+            model_type.replace("_", "-"),
+            "1",
+            f"benchmark {model_type}",
+            created_by="benchmark",
+            model_type=model_type,
+            time_budget_seconds=TRAINING_BUDGET_SECONDS,
+        )
+        assert trained.pipeline is not None
+        seconds = time.perf_counter() - started
+        changed = single_threaded(trained.pipeline)
+        out[model_type] = trained
+        auc = trained.metadata["metrics"]["roc_auc"]
+        log(f"trained {model_type} in {seconds:.1f}s (ROC-AUC {auc:.3f}); n_jobs=1 on {', '.join(sorted(set(changed)))}")
+    return out
+
+
+def schema_of(trained: TrainedModel) -> list[tuple[str, Any]]:
+    return [(f["name"], f["type"]) for f in trained.metadata["feature_schema"]]
+
+
+def without_baselines(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The same model, recorded without training baselines: it scores without explanations."""
+    return {k: v for k, v in metadata.items() if k != "baselines"}
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+def interleaved(paths: dict[str, Callable[[int], object]], pool: int) -> dict[str, list[float]]:
+    """Per path, per call, seconds. Each path is warmed up, sized to SECONDS_PER_PATH, then timed in BLOCKS
+    blocks, one block of each path in turn, cycling through the `pool` leads."""
+    per_call: dict[str, float] = {}
+    for name, call in paths.items():
+        call(0)  # lazy set-up on first use is not what is measured
+        started, done = time.perf_counter(), 0
+        while done < WARMUP_CALLS and (done < 3 or time.perf_counter() - started < WARMUP_SECONDS):
+            call(done % pool)
+            done += 1
+        per_call[name] = (time.perf_counter() - started) / done
+    calls = {name: int(min(CALLS[1], max(CALLS[0], SECONDS_PER_PATH / cost))) for name, cost in per_call.items()}
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    for block in range(BLOCKS):
+        for name, call in paths.items():
+            size = calls[name] // BLOCKS
+            out = samples[name]
+            for k in range(size):
+                i = (block * size + k) % pool
+                started = time.perf_counter()
+                call(i)
+                out.append(time.perf_counter() - started)
+    return samples
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def settings_environment() -> dict[str, str]:
+    """What the function's settings need; nothing here is reached (storage is in memory)."""
+    from leadscoring.resources import local_environment
+
+    return {
+        **local_environment("http://127.0.0.1:9"),  # discard port: a stray call would fail, not hang
+        # Disabled, Powertools still prints the metric set once it holds 100 values (it never clears it), so it
+        # needs its namespace; those lines go to /dev/null with the rest of stdout while timing.
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "LeadScoring",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_SERVICE_NAME": "leadscoring-score",
+    }
+
+
+# -- warm single lead through the handler ----------------------------------------------------------
+
+
+def score_event(client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A REST API proxy event for POST /score, built by the local gateway's own code, as its authorizer allowed it."""
+    path = f"{API_PREFIX}/score"
+    request = Request(EnvironBuilder(method="POST", path=path, json=body).get_environ())
+    decision = {"principalId": "bench-key", "context": {"client_id": client_id, "role": Role.INTEGRATION.value, "key_id": "bench-key"}}
+    return LocalGateway._proxy_event(request, path, {}, request.get_data(), decision)
+
+
+def warm_single_lead(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
+    bodies, flats, _ = demo_rows(POOL_LEADS, POOL_SEED)
+    tenants = InMemoryTenants()
+    for model_type, trained in models.items():
+        tenants.add(f"{CLIENT}-{model_type}", model_type, trained.onnx_bytes, trained.metadata, default_features())
+        tenants.add(f"{CLIENT}-{model_type}-plain", model_type, trained.onnx_bytes, without_baselines(trained.metadata), default_features())
+    results: dict[str, Any] = {}
+    service = tenants.service(config_cache_seconds=5.0)
+    lead_inputs = [LeadInput.model_validate(b) for b in bodies]
+    with environment(settings_environment()), installed(service), stdout_discarded(), warnings.catch_warnings():
+        # Powertools warns whenever its (never cleared, see settings_environment) metric set happens to be empty.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        handler = load_function("score").lambda_handler
+        context = LocalLambdaContext("score")
+        for model_type, trained in models.items():
+            pipeline = trained.pipeline
+            assert pipeline is not None
+            schema = schema_of(trained)
+            served = load_model(model_type, "1", trained.onnx_bytes, trained.metadata)
+            explained_events = [score_event(f"{CLIENT}-{model_type}", b) for b in bodies]
+            plain_events = [score_event(f"{CLIENT}-{model_type}-plain", b) for b in bodies]
+            first = frame_of([flats[0]], schema)
+            check_handler(handler(explained_events[0], context), pipeline, first, explained=True)
+            check_handler(handler(plain_events[0], context), pipeline, first, explained=False)
+
+            principal = Principal(client_id=f"{CLIENT}-{model_type}", role=Role.INTEGRATION, key_id="bench-key")
+
+            def score_lead(i: int, principal: Principal = principal) -> object:
+                return service.score_lead(principal, lead_inputs[i])
+
+            paths = single_lead_paths(handler, context, explained_events, plain_events, score_lead, served, flats, pipeline, schema)
+            samples = interleaved(paths, POOL_LEADS)
+            figures = {name: distribution(values) for name, values in samples.items()}
+            handler_p50 = figures["handler"]["p50_ms"]
+            sklearn_p50 = figures["sklearn_predict_proba"]["p50_ms"]
+            results[model_type] = {
+                **figures,
+                "handler_p50_over_sklearn_predict_proba_p50": ratio(handler_p50, sklearn_p50),
+                "onnx_p50_over_sklearn_predict_proba_p50": ratio(figures["onnx_predict_proba"]["p50_ms"], sklearn_p50),
+                "handler_minus_service_p50_ms": round(handler_p50 - figures["service_score_lead"]["p50_ms"], 4),
+                "service_minus_onnx_predict_explained_p50_ms": round(
+                    figures["service_score_lead"]["p50_ms"] - figures["onnx_predict_explained"]["p50_ms"], 4
+                ),
+            }
+            log(
+                f"{model_type}: handler p50 {handler_p50:.3f} ms (without explanations "
+                f"{figures['handler_without_explanations']['p50_ms']:.3f}), onnx {figures['onnx_predict_proba']['p50_ms']:.3f} ms, "
+                f"scikit-learn {sklearn_p50:.3f} ms"
+            )
+    target = results[TARGET_MODEL]["handler"]["p50_ms"]
+    return {
+        "what": (
+            "per call, warm: handler = lambda_handler(event, context) of functions/score/app.py (REST proxy event in, response out) "
+            "with in-memory storage; service_score_lead = ScoringService.score_lead on a parsed LeadInput (the handler minus "
+            "Powertools routing, request validation and response serialization); onnx_* = LoadedModel alone; sklearn_predict_proba = "
+            "the fitted pipeline (n_jobs=1) on a prebuilt one-row frame, sklearn_frame_of = building that frame"
+        ),
+        "leads": f"{POOL_LEADS} demo leads (seed {POOL_SEED}), cycled; the same leads on every path",
+        "models": results,
+        "target": f"handler p50 <= {TARGET_HANDLER_P50_MS} ms for {TARGET_MODEL}",
+        "figure_ms": target,
+        "meets_target": bool(target <= TARGET_HANDLER_P50_MS),
+    }
+
+
+def single_lead_paths(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    context: LocalLambdaContext,
+    explained_events: list[dict[str, Any]],
+    plain_events: list[dict[str, Any]],
+    score_lead: Callable[[int], object],
+    served: LoadedModel,
+    flats: list[dict[str, AttributeValue]],
+    pipeline: Any,
+    schema: list[tuple[str, Any]],
+) -> dict[str, Callable[[int], object]]:
+    """What is timed for one lead `i` of the pool, by path."""
+    frames = [frame_of([flat], schema) for flat in flats]
+
+    def ok(response: dict[str, Any]) -> object:
+        if response["statusCode"] != 200:
+            raise AssertionError(f"the handler answered {response['statusCode']}: {response['body']}")
+        return response
+
+    return {
+        "handler": lambda i: ok(handler(explained_events[i], context)),
+        "handler_without_explanations": lambda i: ok(handler(plain_events[i], context)),
+        "service_score_lead": score_lead,
+        "onnx_predict_proba": lambda i: served.predict_proba([flats[i]]),
+        "onnx_predict_explained": lambda i: served.predict_explained([flats[i]]),
+        "sklearn_predict_proba": lambda i: pipeline.predict_proba(frames[i]),
+        "sklearn_frame_of": lambda i: frame_of([flats[i]], schema),
+    }
+
+
+def check_handler(response: dict[str, Any], pipeline: Any, frame: pd.DataFrame, *, explained: bool) -> None:
+    """The handler really scored: 200, the score scikit-learn gives (to the parity tolerance), explanation or not."""
+    assert response["statusCode"] == 200, response
+    lead = json.loads(response["body"])
+    expected = float(pipeline.predict_proba(frame)[0, 1]) * 100
+    assert abs(lead["score"] - expected) <= 0.011, (lead["score"], expected)
+    assert (lead["explanation"] is not None) == explained
+
+
+# -- storage against moto ---------------------------------------------------------------------------
+
+
+class TimedLeadRepository(LeadRepository):
+    """The real repository, each call timed."""
+
+    def __init__(self, leads_table: str, audit_table: str) -> None:
+        super().__init__(leads_table, audit_table)
+        self.get_many_seconds: list[float] = []
+        self.save_scored_seconds: list[float] = []
+        self.last_saved: Sequence[tuple[Lead, AuditEvent]] = ()
+
+    def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        started = time.perf_counter()
+        try:
+            return super().get_many(client_id, lead_ids)
+        finally:
+            self.get_many_seconds.append(time.perf_counter() - started)
+
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]]) -> None:
+        started = time.perf_counter()
+        try:
+            super().save_scored(scored)
+        finally:
+            self.save_scored_seconds.append(time.perf_counter() - started)
+        self.last_saved = scored
+
+
+def storage(trained: TrainedModel) -> dict[str, Any]:
+    """Single-lead scoring with the real LeadRepository against moto. Every STORAGE_FRESH_TABLES_EVERY calls the
+    leads and audit tables are dropped and created again (untimed), so no call meets more than a few stored
+    leads (see the note in the output)."""
+    import boto3
+
+    from leadscoring.data import aws
+    from leadscoring.services import wiring
+    from local_stack.aws_env import configure_environment, start_moto
+    from local_stack.resources import create_resources
+
+    bodies, _, _ = demo_rows(STORAGE_WARMUP + STORAGE_CALLS, POOL_SEED + 1)
+    scoring: list[float] = []
+    with environment(settings_environment()), stdout_discarded():
+        server, endpoint = start_moto()
+        try:
+            configure_environment(endpoint)
+            create_resources()
+            settings = get_settings()
+            timed = TimedLeadRepository(settings.leads_table, settings.audit_table)
+            tenants = InMemoryTenants(leads=timed)
+            tenants.add(CLIENT, TARGET_MODEL, trained.onnx_bytes, trained.metadata, default_features())
+            service = tenants.service(config_cache_seconds=5.0)
+            principal = Principal(client_id=CLIENT, role=Role.INTEGRATION, key_id="bench-key")
+            dynamodb = boto3.client("dynamodb")
+            for n, body in enumerate(bodies):
+                if n and n % STORAGE_FRESH_TABLES_EVERY == 0:
+                    for table in (settings.leads_table, settings.audit_table):
+                        dynamodb.delete_table(TableName=table)
+                    create_resources()
+                lead_input = LeadInput.model_validate(body)
+                started = time.perf_counter()
+                service.score_lead(principal, lead_input)  # raises StorageError if the transaction failed
+                scoring.append(time.perf_counter() - started)
+            [(lead, _)] = timed.last_saved
+            assert LeadRepository(settings.leads_table, settings.audit_table).get(CLIENT, lead.id) == lead, "stored as returned"
+        finally:
+            server.stop()
+            aws.reset()
+            wiring.reset()
+    skip = STORAGE_WARMUP
+    get_many, save_scored = timed.get_many_seconds[skip:], timed.save_scored_seconds[skip:]
+    both = [a + b for a, b in zip(get_many, save_scored, strict=True)]
+    return {
+        "what": (
+            "per single-lead call, the real LeadRepository.get_many (batch_get_item) + save_scored (transact_write_items: "
+            f"lead + decision) through boto3 to a moto server on loopback, in a thread of this process; {STORAGE_CALLS} calls "
+            f"after {STORAGE_WARMUP} warm-up calls, logistic regression with explanations"
+        ),
+        "get_many": distribution(get_many),
+        "save_scored": distribution(save_scored),
+        "get_many_plus_save_scored": distribution(both),
+        "score_lead_with_storage": distribution(scoring[skip:]),
+        "storage_share_of_score_lead_p50": ratio(float(np.percentile(both, 50)), float(np.percentile(scoring[skip:], 50))),
+        "note": (
+            "the local stack's figure, not DynamoDB's. moto deep-copies every table a transaction touches, stream records "
+            "included (moto.dynamodb transact_write_items keeps them for rollback), so save_scored grows with every write "
+            f"(about 100 ms by the 100th); the tables are created afresh every {STORAGE_FRESH_TABLES_EVERY} calls, untimed"
+        ),
+    }
+
+
+# -- cold init --------------------------------------------------------------------------------------
+
+
+def probe(mode: str, model_dir: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cold_init_probe.py"), mode, str(model_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"},
+    )
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process_wall"] = time.perf_counter() - started
+    return figures
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {f"{name}_seconds": round(statistics.median(r[name] for r in runs), 4) for name in runs[0]}
+
+
+def heaviest_imports(model_dir: Path, top: int = 8) -> dict[str, float]:
+    """Self import time summed by top-level package, from one `-X importtime` run of the ONNX function (inflated by the tracing)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "benchmarks" / "cold_init_probe.py"), "function-onnx", str(model_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    by_package: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, _, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        if self_us.isdigit():
+            package = name.split(".")[0]
+            by_package[package] = by_package.get(package, 0.0) + int(self_us) / 1e6
+    ranked = sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+    return {name: round(seconds, 3) for name, seconds in ranked}
+
+
+def cold_init(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="cold-init-") as tmp:
+        dirs: dict[ModelType, Path] = {}
+        for model_type, trained in models.items():
+            model_dir = dirs[model_type] = Path(tmp) / model_type
+            model_dir.mkdir()
+            (model_dir / "model.onnx").write_bytes(trained.onnx_bytes)
+            (model_dir / "metadata.json").write_text(json.dumps(trained.metadata))
+            (model_dir / "model.pkl").write_bytes(pickle.dumps(trained.pipeline))
+        for model_type, model_dir in dirs.items():
+            onnx_runs, sklearn_runs = [], []
+            for _ in range(COLD_REPEATS):  # alternated, so drift on the machine falls on both
+                onnx_runs.append(probe("function-onnx", model_dir))
+                sklearn_runs.append(probe("function-sklearn", model_dir))
+            onnx, sklearn = medians(onnx_runs), medians(sklearn_runs)
+            out[model_type] = {
+                "onnx": onnx,
+                "sklearn": sklearn,
+                "onnx_megabytes": round(len(models[model_type].onnx_bytes) / 1e6, 2),
+                "pickle_megabytes": round((model_dir / "model.pkl").stat().st_size / 1e6, 2),
+                "ratio": ratio(onnx["total_seconds"], sklearn["total_seconds"]),
+                "ratio_with_interpreter_start": ratio(onnx["process_wall_seconds"], sklearn["process_wall_seconds"]),
+                "target": f"<= {TARGET_COLD_RATIO}",
+                "meets_target": bool(onnx["total_seconds"] <= TARGET_COLD_RATIO * sklearn["total_seconds"]),
+            }
+            log(f"cold init {model_type}: {onnx['total_seconds']:.3f}s onnx vs {sklearn['total_seconds']:.3f}s scikit-learn")
+        runtime_dir = dirs[TARGET_MODEL]
+        runtime_onnx, runtime_sklearn = [], []
+        for _ in range(COLD_REPEATS):
+            runtime_onnx.append(probe("runtime-onnx", runtime_dir))
+            runtime_sklearn.append(probe("runtime-sklearn", runtime_dir))
+        onnx_runtime, sklearn_runtime = medians(runtime_onnx), medians(runtime_sklearn)
+        heaviest = heaviest_imports(runtime_dir)
+    return {
+        "what": (
+            "fresh interpreter, median of "
+            f"{COLD_REPEATS}: import functions/score/app.py + load the model from disk (ONNX bytes + load_model), against the same "
+            "function serving the pickled scikit-learn pipeline (onnxruntime stubbed out, import sklearn + pickle.load); "
+            "seconds from the probe's first line, interpreter start-up in process_wall only"
+        ),
+        "models": out,
+        "runtime_only": {
+            "what": f"{TARGET_MODEL}: import onnxruntime + InferenceSession vs import sklearn + pickle.load, without the function",
+            "onnx": onnx_runtime,
+            "sklearn": sklearn_runtime,
+            "ratio": ratio(onnx_runtime["total_seconds"], sklearn_runtime["total_seconds"]),
+        },
+        "function_import_seconds_by_package": heaviest,
+        "target": f"cold init <= {TARGET_COLD_RATIO:.0%} of the scikit-learn figure, every model type",
+        "meets_target": all(m["meets_target"] for m in out.values()),
+    }
+
+
+# -- batch throughput -------------------------------------------------------------------------------
+
+
+def batch_lines() -> list[bytes]:
+    """BATCH_LEADS JSON lines: BATCH_DISTINCT demo leads, repeated."""
+    bodies, _, _ = demo_rows(BATCH_DISTINCT, BATCH_SEED)
+    distinct = [json.dumps(b).encode() for b in bodies]
+    return [distinct[i % BATCH_DISTINCT] for i in range(BATCH_LEADS)]
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def result_line(
+    external_id: str | None, probability: float, flat: dict[str, AttributeValue], model: LoadedModel, thresholds: Thresholds
+) -> str:
+    outcome = score_from_probability(probability, completeness(flat, model.schema), thresholds)
+    return json.dumps(
+        {
+            "external_id": external_id,
+            "score": outcome.score,
+            "score_confidence": outcome.score_confidence,
+            "qualified": outcome.qualified,
+            "priority": outcome.priority,
+            "grade": outcome.grade,
+        }
+    )
+
+
+def parse_and_features(lines: Sequence[bytes], features: list[ScoringFeature]) -> tuple[dict[str, float], list[Any], int]:
+    """Steps 1-2, model-independent: per chunk, (external ids, flat rows); seconds per step, step 1 in its two parts."""
+    seconds = {"parse": 0.0, "validate_attributes": 0.0, "features": 0.0}
+    parsed: list[Any] = []
+    invalid = 0
+    for chunk in chunks(lines, BATCH_CHUNK):
+        started = time.perf_counter()
+        leads = []
+        for line in chunk:
+            try:
+                leads.append(LeadInput.model_validate_json(line))
+            except ValidationError:
+                invalid += 1
+        read = time.perf_counter()
+        inputs = []
+        for lead in leads:
+            try:
+                validate_attributes(lead.attributes, features)
+            except InvalidInput:
+                invalid += 1
+                continue
+            inputs.append(lead)
+        validated = time.perf_counter()
+        flats = [flatten(lead.attributes) for lead in inputs]
+        done = time.perf_counter()
+        seconds["parse"] += read - started
+        seconds["validate_attributes"] += validated - read
+        seconds["features"] += done - validated
+        parsed.append(([lead.external_id for lead in inputs], flats))
+    return seconds, parsed, invalid
+
+
+def parse_breakdown(lines: Sequence[bytes], features: list[ScoringFeature]) -> dict[str, float]:
+    """Microseconds per lead of what step 1 is made of, on distinct leads: the JSON alone (the floor of any path
+    that reads JSON lines in Python), LeadInput per line and per chunk, LeadInput with its two costliest field
+    validators swapped for plain types (diagnostic models, never used by the product), validate_attributes.
+    Median of BREAKDOWN_ROUNDS interleaved rounds: on a shared machine one pass can be off by half."""
+    plain_email = create_model("LeadInputPlainEmail", __base__=LeadInput, email=(str, ...))
+    plain_attributes = create_model("LeadInputPlainAttributes", __base__=LeadInput, attributes=(dict[str, dict[str, Any]], ...))
+    as_list: TypeAdapter[list[LeadInput]] = TypeAdapter(list[LeadInput])
+    arrays = [b"[" + b",".join(chunk) + b"]" for chunk in chunks(lines, BATCH_CHUNK)]
+    leads = [LeadInput.model_validate_json(line) for line in lines]
+
+    def validate_all() -> None:
+        for lead in leads:
+            validate_attributes(lead.attributes, features)
+
+    variants: dict[str, Callable[[], object]] = {
+        "json_loads": lambda: [json.loads(line) for line in lines],
+        "lead_input_model_validate_json": lambda: [LeadInput.model_validate_json(line) for line in lines],
+        "lead_input_type_adapter_list_validate_json_per_chunk": lambda: [as_list.validate_json(a) for a in arrays],
+        "lead_input_with_email_as_plain_str": lambda: [plain_email.model_validate_json(line) for line in lines],
+        "lead_input_with_attributes_as_plain_dicts": lambda: [plain_attributes.model_validate_json(line) for line in lines],
+        "validate_attributes": validate_all,
+    }
+    rounds: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(BREAKDOWN_ROUNDS):
+        for name, work in variants.items():
+            started = time.perf_counter()
+            work()
+            rounds[name].append((time.perf_counter() - started) / len(lines) * 1e6)
+    return {name: round(statistics.median(values), 2) for name, values in rounds.items()}
+
+
+def onnx_and_serialize(parsed: list[Any], model: LoadedModel, thresholds: Thresholds) -> tuple[dict[str, float], int]:
+    """Steps 3-4: `LoadedModel.predict_proba`'s two steps (the model has no date inputs to convert), then the result lines."""
+    assert not model.conversions
+    seconds = {"onnx_model_inputs": 0.0, "onnx_session_run": 0.0, "serialize": 0.0}
+    written = 0
+    for external_ids, flats in parsed:
+        started = time.perf_counter()
+        feeds = model_inputs(flats, model.schema)
+        converted = time.perf_counter()
+        probabilities = np.asarray(model.session.run([model.probability_output], feeds)[0])[:, 1]
+        ran = time.perf_counter()
+        out = "\n".join(result_line(e, float(p), f, model, thresholds) for e, p, f in zip(external_ids, probabilities, flats, strict=True))
+        written += len(out.encode())
+        done = time.perf_counter()
+        seconds["onnx_model_inputs"] += converted - started
+        seconds["onnx_session_run"] += ran - converted
+        seconds["serialize"] += done - ran
+    return seconds, written
+
+
+def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
+    lines = batch_lines()
+    features = default_features()
+    thresholds = Thresholds()
+    log(f"batch: {len(lines):,} leads, parse + validate + features")
+    shared, parsed, invalid = parse_and_features(lines, features)
+    results: dict[str, Any] = {}
+    for model_type, trained in models.items():
+        model = load_model(model_type, "1", trained.onnx_bytes, trained.metadata)
+        own, written = onnx_and_serialize(parsed, model, thresholds)
+        stages = {
+            "parse_validate": shared["parse"] + shared["validate_attributes"],
+            "features": shared["features"],
+            "onnx": own["onnx_model_inputs"] + own["onnx_session_run"],
+            "serialize": own["serialize"],
+        }
+        total = sum(stages.values())
+        results[model_type] = {
+            "leads_per_second": round(len(lines) / total),
+            "seconds": round(total, 3),
+            "seconds_by_stage": {name: round(s, 3) for name, s in stages.items()},
+            "share_by_stage": {name: round(s / total, 3) for name, s in stages.items()},
+            "microseconds_per_lead_by_stage": {name: round(s / len(lines) * 1e6, 2) for name, s in stages.items()},
+            "parse_validate_split_seconds": {name: round(shared[name], 3) for name in ("parse", "validate_attributes")},
+            "onnx_split_seconds": {"model_inputs": round(own["onnx_model_inputs"], 3), "session_run": round(own["onnx_session_run"], 3)},
+            "output_megabytes": round(written / 1e6, 1),
+        }
+        log(f"batch {model_type}: {len(lines) / total:,.0f} leads/s")
+    figure = results[TARGET_MODEL]["leads_per_second"]
+    dominant = max(results[TARGET_MODEL]["share_by_stage"].items(), key=lambda kv: kv[1])
+    breakdown = parse_breakdown(lines[:BREAKDOWN_LEADS], features)
+    return {
+        "what": (
+            f"{len(lines):,} JSON lines ({BATCH_DISTINCT:,} distinct demo leads, repeated), one thread, chunks of {BATCH_CHUNK}: "
+            "parse + validate (LeadInput.model_validate_json + validate_attributes), features (flatten), "
+            "onnx (model_inputs + session.run, one intra-op thread), serialize (score_from_probability + json.dumps per lead); "
+            "the first two steps are model-independent, run once and shared by the model types"
+        ),
+        "invalid_leads": invalid,
+        "parse_validate_microseconds_per_lead": breakdown,
+        "ceiling_leads_per_second_json_loads_alone": round(1e6 / breakdown["json_loads"]),
+        "models": results,
+        "target": f">= {TARGET_LEADS_PER_SECOND:,} leads/s for {TARGET_MODEL}",
+        "figure_leads_per_second": figure,
+        "figure_over_target": ratio(figure, TARGET_LEADS_PER_SECOND),
+        "microseconds_per_lead": {"figure": round(1e6 / figure, 1), "target": round(1e6 / TARGET_LEADS_PER_SECOND, 1)},
+        "dominant_stage": {"stage": dominant[0], "share": dominant[1]},
+        "meets_target": bool(figure >= TARGET_LEADS_PER_SECOND),
+    }
+
+
+# -- explanations -----------------------------------------------------------------------------------
+
+
+def explanation_overhead(warm: dict[str, Any], models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
+    out = {}
+    for model_type, figures in warm["models"].items():
+        proba, explained = figures["onnx_predict_proba"]["p50_ms"], figures["onnx_predict_explained"]["p50_ms"]
+        handler, plain = figures["handler"]["p50_ms"], figures["handler_without_explanations"]["p50_ms"]
+        out[model_type] = {
+            "predict_proba_p50_ms": proba,
+            "predict_explained_p50_ms": explained,
+            "overhead_p50_ms": round(explained - proba, 4),
+            "ratio": ratio(explained, proba),
+            "rows_scored_per_lead": len(schema_of(models[model_type])) + 1,
+            "handler_p50_ms": handler,
+            "handler_without_explanations_p50_ms": plain,
+            "handler_overhead_p50_ms": round(handler - plain, 4),
+        }
+    return {
+        "what": "one lead per call: LoadedModel.predict_explained vs predict_proba (same interleaved run as warm_single_lead)",
+        "models": out,
+    }
+
+
+# -- section ----------------------------------------------------------------------------------------
+
+
+def timed(name: str, part: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    log(name.replace("_", " "))
+    started = time.perf_counter()
+    figures = part()
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def run() -> dict[str, Any]:
+    started = time.perf_counter()
+    models = train_models()
+    trained_at = time.perf_counter()
+    warm = timed("warm_single_lead", lambda: warm_single_lead(models))
+    parts = {
+        "warm_single_lead": warm,
+        "storage": timed("storage", lambda: storage(models[TARGET_MODEL])),
+        "cold_init": timed("cold_init", lambda: cold_init(models)),
+        "batch_throughput": timed("batch_throughput", lambda: batch_throughput(models)),
+    }
+    return {
+        "models": {
+            "trained_on": f"generate({TRAINING_LEADS}) demo leads (seed {TRAINING_SEED}), time_budget_seconds={TRAINING_BUDGET_SECONDS}",
+            "features": len(default_features()),
+            "roc_auc": {m: round(t.metadata["metrics"]["roc_auc"], 4) for m, t in models.items()},
+            "seconds": round(trained_at - started, 1),
+        },
+        **parts,
+        "explanations": explanation_overhead(warm, models),
+        "seconds": round(time.perf_counter() - started, 1),
+        "meets_target": all(part.get("meets_target", True) for part in parts.values()),
+    }

@@ -1,0 +1,74 @@
+"""The scoring-speed benchmark measures what it says it measures. No timing is asserted: machines are shared."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+from benchmarks.in_memory_storage import InMemoryLeadRepository, InMemoryTenants, installed
+from benchmarks.scoring_speed import environment, score_event, settings_environment
+from leadscoring.demo_data import generate
+from leadscoring.domain.auth import Principal
+from leadscoring.domain.feature_catalog import default_features
+from leadscoring.domain.features import flatten
+from leadscoring.inference.onnx_model import load_model
+from leadscoring.routes import Role
+from leadscoring.schemas.lead import LeadInput
+from leadscoring.services import wiring
+from leadscoring.training.trainer import train_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    leads = generate(400, seed=31)
+    rows = [flatten(LeadInput.model_validate(d.lead).attributes) for d in leads]
+    return train_model(rows, [d.converted for d in leads], default_features(), "m", "1", "n", created_by="t", time_budget_seconds=0)
+
+
+def test_installed_fakes_are_what_the_score_route_calls_and_the_wiring_is_restored(trained):
+    # The route calls wiring.idempotent_scoring() (the handler itself opens X-Ray's UDP socket on import,
+    # so it is run by the benchmark, which checks every response, not here).
+    tenants = InMemoryTenants()
+    tenants.add("c1", "m", trained.onnx_bytes, trained.metadata, default_features())
+    original = wiring.scoring_service
+    lead_input = LeadInput.model_validate(generate(1, seed=32)[0].lead)
+    principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="k")
+    with environment(settings_environment()), installed(tenants.service(config_cache_seconds=5.0)):
+        lead = wiring.idempotent_scoring().score(principal, lead_input, None, None)
+    expected = load_model("m", "1", trained.onnx_bytes, trained.metadata).predict_proba([flatten(lead_input.attributes)])
+    assert lead.score == pytest.approx(float(expected[0]) * 100, abs=0.006)
+    assert lead.explanation is not None
+    assert isinstance(tenants.leads, InMemoryLeadRepository) and tenants.leads.decisions == 1
+    assert wiring.scoring_service is original
+
+
+def test_a_rest_event_for_score_carries_the_body_and_the_principal():
+    body = generate(1, seed=33)[0].lead
+    event = score_event("c1", body)
+    assert (event["httpMethod"], event["resource"]) == ("POST", "/api/v1/leadscoring/score")
+    assert json.loads(event["body"]) == body
+    assert event["requestContext"]["authorizer"]["client_id"] == "c1"
+
+
+def test_cold_init_probe_reports_each_step(trained, tmp_path):
+    (tmp_path / "model.onnx").write_bytes(trained.onnx_bytes)
+    (tmp_path / "metadata.json").write_text(json.dumps(trained.metadata))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cold_init_probe.py"), "function-onnx", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    figures = json.loads(done.stdout)
+    assert set(figures) == {"function_imports", "model_load", "total"}
+    assert figures["total"] == pytest.approx(figures["function_imports"] + figures["model_load"])
+
+
+def test_an_unknown_section_is_refused():
+    assert main(["no_such_section"]) == 2
