@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -48,6 +49,4 @@ def allowed_resources(role: Role, method_arn: str) -> list[str]:
 
 def _arn_path(path: str) -> str:
     # Path parameters become wildcards in an execute-api resource ARN.
-    import re
-
     return re.sub(r"\{[^}]+\}", "*", path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from leadscoring.schemas.lead import FeatureFamily
 from leadscoring.schemas.model import ScoringFeature, ValidationRule
 
@@ -68,6 +66,3 @@ def default_features() -> list[ScoringFeature]:
         _num("previous_purchases", E, 0, None, "Earlier purchases from us"),
     ]
 
-
-def catalog_as_items() -> list[dict[str, Any]]:
-    return [f.model_dump(mode="json") for f in default_features()]

@@ -10,7 +10,7 @@ import numpy as np
 
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.feature_values import date_error
-from leadscoring.schemas.lead import AttributeValue, FeatureFamily, LeadAttributes
+from leadscoring.schemas.lead import AttributeValue, LeadAttributes
 from leadscoring.schemas.model import FeatureType, ScoringFeature, ValidationRule
 
 MISSING_CATEGORY = "__missing__"
@@ -122,5 +122,3 @@ def _category(value: Any) -> str:
 def _number(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
-
-FAMILIES = tuple(FeatureFamily)
