@@ -31,19 +31,21 @@ class LoadedModel:
     def feature_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.schema)
 
-    def predict_proba(self, rows: Sequence[dict[str, AttributeValue]]) -> np.ndarray:
-        """The probability of conversion for each row."""
+    def predict_proba(self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None) -> np.ndarray:
+        """The probability of conversion for each row; dates count days up to `reference` (default: now)."""
         if self.conversions:
-            rows = prepare_rows(rows, self.conversions, datetime.now(UTC))
+            rows = prepare_rows(rows, self.conversions, reference or datetime.now(UTC))
         outputs = self.session.run([self.probability_output], model_inputs(rows, self.schema))
         return np.asarray(outputs[0])[:, 1]
 
-    def predict_explained(self, rows: Sequence[dict[str, AttributeValue]]) -> tuple[np.ndarray, list[Explanation] | None]:
+    def predict_explained(
+        self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None
+    ) -> tuple[np.ndarray, list[Explanation] | None]:
         """Probabilities and, when the model recorded its training baselines, explanations: one run for all variants."""
         if not self.baselines:
-            return self.predict_proba(rows), None
+            return self.predict_proba(rows, reference), None
         names = self.feature_names
-        probabilities = self.predict_proba(variants(rows, names, self.baselines))
+        probabilities = self.predict_proba(variants(rows, names, self.baselines), reference)
         return probabilities[:: len(names) + 1], explain(rows, names, self.baselines, probabilities)
 
 

@@ -16,6 +16,7 @@ from leadscoring.services.batch_scoring import BatchScoring
 from leadscoring.services.configuration import ConfigurationService
 from leadscoring.services.idempotent_scoring import IdempotentScoring
 from leadscoring.services.model_management import ModelManagement
+from leadscoring.services.row_scoring import RowScoring
 from leadscoring.services.scoring import ScoringService
 from leadscoring.settings import get_settings
 
@@ -63,6 +64,11 @@ def idempotent_scoring() -> IdempotentScoring:
 @lru_cache(maxsize=1)
 def batch_scoring() -> BatchScoring:
     return BatchScoring(scoring_service())
+
+
+@lru_cache(maxsize=1)
+def row_scoring() -> RowScoring:
+    return RowScoring(scoring_service(), lead_repository())
 
 
 @lru_cache(maxsize=1)
