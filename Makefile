@@ -8,7 +8,7 @@ LAYER_STAMP = build/layers/deps/.built-$(LAMBDA_PYTHON)-$(shell sha1sum layers/d
 # The Lambda runtime the dependency layer is built for (infra/ uses the same version).
 LAMBDA_PYTHON := 3.14
 
-.PHONY: setup run test test-unit test-integration test-infra test-e2e lint synth layer bench clean
+.PHONY: setup run test test-unit test-integration test-infra test-e2e test-browser lint synth layer dashboard bench clean
 
 setup: $(STAMP)
 
@@ -33,10 +33,28 @@ $(LAYER_STAMP): layers/deps/requirements.txt | $(STAMP)
 		onnxruntime/tools onnxruntime/datasets
 	touch $@
 
-run: setup
+# The dashboard: Chart.js from the committed npm lock, then build/dashboard (index.html + hashed assets/).
+DASHBOARD_BUILT := build/dashboard/index.html
+DASHBOARD_DEPS := dashboard/node_modules/.package-lock.json
+# The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
+CHROMIUM := /usr/bin/chromium
+
+dashboard: $(DASHBOARD_BUILT)
+
+$(DASHBOARD_DEPS): dashboard/package.json dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund
+
+$(DASHBOARD_BUILT): $(DASHBOARD_DEPS) dashboard/build.mjs $(wildcard dashboard/src/*)
+	cd dashboard && node build.mjs
+
+$(CHROMIUM):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+run: setup dashboard
 	$(PY) -m local_stack
 
-test: setup layer lint test-unit test-integration test-infra test-e2e
+test: setup layer dashboard lint test-unit test-integration test-infra test-e2e test-browser
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -48,13 +66,16 @@ test-unit: setup
 test-integration: setup
 	$(VENV)/bin/pytest -q tests/integration -p no:cacheprovider
 
-test-infra: setup layer
+test-infra: setup layer dashboard
 	$(VENV)/bin/pytest -q tests/infra -p no:cacheprovider
 
-test-e2e: setup
+test-e2e: setup dashboard
 	$(VENV)/bin/pytest -q tests/e2e -p no:cacheprovider
 
-synth: setup layer
+test-browser: setup dashboard $(CHROMIUM)
+	$(VENV)/bin/pytest -q tests/browser -p no:cacheprovider
+
+synth: setup layer dashboard
 	$(PY) infra/app.py
 
 bench: setup

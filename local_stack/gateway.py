@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from leadscoring import API_PREFIX
 from leadscoring.api.errors import error_body
 from leadscoring.routes import FUNCTIONS, match
+from local_stack.dashboard_site import DashboardSite
 from local_stack.lambda_context import LocalLambdaContext
 
 log = logging.getLogger("local_stack.gateway")
@@ -28,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, REGION, API_ID, STAGE = "000000000000", "us-east-1", "local", "v1"
 # API Gateway's own limit on a request payload.
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
-DASHBOARD_ROUTES = {"/", "/lead-scoring", "/lead-scoring-settings", "/lead-scoring-audit"}
 
 
 def load_function(name: str) -> ModuleType:
@@ -51,6 +51,7 @@ class LocalGateway:
     def __init__(self) -> None:
         self.functions = {name: load_function(name) for name in FUNCTIONS}
         self.authorizer = load_function("authorizer")
+        self.dashboard = DashboardSite()
         self._openapi: dict[str, Any] | None = None
 
     # -- WSGI ---------------------------------------------------------------------------------------
@@ -73,9 +74,8 @@ class LocalGateway:
             return Response((SWAGGER_DIR / name).read_bytes(), content_type=SWAGGER_ASSETS[name])
         if path.startswith(API_PREFIX):
             return self.invoke_api(request)
-        if path in DASHBOARD_ROUTES:
-            return Response((ROOT / "dashboard" / "index.html").read_bytes(), content_type="text/html; charset=utf-8")
-        return _error(404, "NOT_FOUND", "No such page")
+        # Everything outside the API is the dashboard: its routes, its assets, or its not-found view.
+        return self.dashboard.serve(request)
 
     # -- API ----------------------------------------------------------------------------------------
     def invoke_api(self, request: Request) -> Response:

@@ -151,7 +151,7 @@ def test_the_dashboard_pages_return_the_html_page(stack: Stack, path: str) -> No
     reply = stack.request("GET", path)
     assert reply.status == 200
     assert reply.content_type.startswith("text/html")
-    assert reply.raw == (Path(ROOT) / "dashboard" / "index.html").read_bytes()
+    assert reply.raw == (Path(ROOT) / "build" / "dashboard" / "index.html").read_bytes()
     assert b"<html" in reply.raw.lower()
 
 
