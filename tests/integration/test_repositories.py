@@ -346,25 +346,6 @@ def test_audit_is_append_only(moto_endpoint: str) -> None:
 # -- ModelRegistry --------------------------------------------------------------------------------------------
 
 
-def test_registry_register_list_and_load(tenant: Tenant) -> None:
-    registry = wiring.model_registry()
-    model = registry.get_version(tenant.client_id, MODEL_ID, "1")
-    assert model is not None
-    onnx_bytes, metadata = registry.load_artifact(tenant.client_id, MODEL_ID, "1")
-    client_id = f"reg-{uuid.uuid4().hex[:8]}"
-    assert registry.list_versions(client_id) == []
-
-    registry.register(client_id, model, onnx_bytes, metadata)
-    second = model.model_copy(update={"version": "2", "name": "Second"})
-    registry.register(client_id, second, onnx_bytes, {**metadata, "version": "2"})
-
-    versions = registry.list_versions(client_id)
-    assert sorted((v.id, v.version) for v in versions) == [(MODEL_ID, "1"), (MODEL_ID, "2")]
-    assert registry.get_version(client_id, MODEL_ID, "2") == second
-    assert registry.get_version(client_id, MODEL_ID, "3") is None
-    assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, json.loads(json.dumps(metadata, default=str)))
-
-
 @dataclass(frozen=True)
 class Registered:
     """The seeded model's version 1, registered again under a fresh client."""
@@ -384,6 +365,20 @@ def registered(tenant: Tenant) -> Registered:
     client_id = f"reg-{uuid.uuid4().hex[:8]}"
     registry.register(client_id, model, onnx_bytes, metadata)
     return Registered(client_id, model, onnx_bytes, metadata)
+
+
+def test_registry_register_list_and_load(registered: Registered) -> None:
+    registry = wiring.model_registry()
+    assert registry.list_versions(f"reg-{uuid.uuid4().hex[:8]}") == []
+    client_id, model, onnx_bytes, metadata = registered.client_id, registered.model, registered.onnx_bytes, registered.metadata
+    second = model.model_copy(update={"version": "2", "name": "Second"})
+    registry.register(client_id, second, onnx_bytes, {**metadata, "version": "2"})
+
+    versions = registry.list_versions(client_id)
+    assert sorted((v.id, v.version) for v in versions) == [(MODEL_ID, "1"), (MODEL_ID, "2")]
+    assert registry.get_version(client_id, MODEL_ID, "2") == second
+    assert registry.get_version(client_id, MODEL_ID, "3") is None
+    assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, json.loads(json.dumps(metadata, default=str)))
 
 
 def test_registry_refuses_to_register_the_same_version_twice(registered: Registered) -> None:
