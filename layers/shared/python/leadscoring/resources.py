@@ -84,7 +84,18 @@ IDEMPOTENCY = TableSpec(
     ttl_attribute="expiration",
 )
 
-TABLES: tuple[TableSpec, ...] = (LEADS, AUDIT, REGISTRY, API_KEYS, IDEMPOTENCY)
+# Analytics counters kept by the aggregator from the leads stream: series "<client>|<source>|<model>" x bucket "<day>",
+# plus one applied-record marker per stream record (bucket "applied"), expiring once no redelivery can reach it.
+AGGREGATES = TableSpec(
+    logical_id="AggregatesTable",
+    env="AGGREGATES_TABLE",
+    local_name="leadscoring-aggregates",
+    partition=Key("series"),
+    sort=Key("bucket"),
+    ttl_attribute="expires_at",
+)
+
+TABLES: tuple[TableSpec, ...] = (LEADS, AUDIT, REGISTRY, API_KEYS, IDEMPOTENCY, AGGREGATES)
 
 MODELS_BUCKET = BucketSpec("ModelsBucket", "MODELS_BUCKET", "leadscoring-models", "ONNX models: <client>/<model>/<version>/")
 BATCH_BUCKET = BucketSpec("BatchBucket", "BATCH_BUCKET", "leadscoring-batch", "batch inputs and results: <client>/<job>/")

@@ -53,8 +53,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/score", "score", WRITERS_OF_LEADS, "Score a lead"),
     Route("GET", "/leads", "score", ALL_ROLES, "List scored leads"),
     Route("GET", "/leads/{id}", "score", ALL_ROLES, "Get one scored lead"),
-    Route("GET", "/performance", "analytics", READERS, "Get performance metrics", implemented=False),
-    Route("GET", "/analytics", "analytics", READERS, "Get analytics data", implemented=False),
+    Route("POST", "/leads/{id}/conversion", "score", WRITERS_OF_LEADS, "Record a lead's conversion status"),
+    Route("GET", "/leads/{id}/conversions", "score", ALL_ROLES, "A lead's conversion history"),
+    Route("GET", "/performance", "analytics", READERS, "Get performance metrics"),
+    Route("GET", "/analytics", "analytics", READERS, "Get analytics data"),
     Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads"),
     # Model management
     Route("GET", "/models", "models", READERS, "List scoring models"),

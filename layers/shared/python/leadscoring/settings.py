@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     registry_table: str = Field(alias="REGISTRY_TABLE")
     api_keys_table: str = Field(alias="API_KEYS_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    aggregates_table: str = Field(alias="AGGREGATES_TABLE")
     models_bucket: str = Field(alias="MODELS_BUCKET")
     batch_bucket: str = Field(alias="BATCH_BUCKET")
     # Set where training runs (the models function starts them); unset, training answers 503.

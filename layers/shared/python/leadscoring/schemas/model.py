@@ -92,15 +92,42 @@ class ActiveModel(StoredModel):
     version: str
 
 
+Money = Annotated[float, Field(ge=0, le=1e12)]
+
+
+class LeadCosts(InputModel):
+    """What a lead costs to acquire, for ROI: a default, and amounts for particular sources."""
+
+    default: Money = 0.0
+    by_source: Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], Money], Field(max_length=200)] = Field(
+        default_factory=dict
+    )
+
+    def of(self, source: str) -> float:
+        return self.by_source.get(source, self.default)
+
+
 class ScoringConfig(StoredModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     active_model: ActiveModel | None = None
+    currency: str = "USD"
+    cost_per_lead: LeadCosts = Field(default_factory=LeadCosts)
     updated_at: datetime | None = None
     updated_by: str | None = None
 
 
 class ScoringConfigUpdate(InputModel):
-    thresholds: Thresholds
+    """Send any of the fields; the others keep their values."""
+
+    thresholds: Thresholds | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")] | None = None
+    cost_per_lead: LeadCosts | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ScoringConfigUpdate:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("send at least one of thresholds, currency, cost_per_lead")
+        return self
 
 
 class FeatureList(StoredModel):

@@ -8,7 +8,7 @@ from leadscoring.data.audit import AuditRepository
 from leadscoring.data.registry import ConfigRepository
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
-from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringFeature, Thresholds
+from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringConfigUpdate, ScoringFeature, Thresholds
 
 
 class ConfigurationService:
@@ -25,6 +25,12 @@ class ConfigurationService:
     def set_thresholds(self, principal: Principal, thresholds: Thresholds) -> ScoringConfig:
         before = self._configs.get_config(principal.client_id)
         return self._save(principal, before.model_copy(update={"thresholds": thresholds}), before, "thresholds updated")
+
+    def update(self, principal: Principal, update: ScoringConfigUpdate) -> ScoringConfig:
+        """Change what the update carries (thresholds, currency, lead costs), on the record."""
+        before = self._configs.get_config(principal.client_id)
+        changes = {name: getattr(update, name) for name in type(update).model_fields if getattr(update, name) is not None}
+        return self._save(principal, before.model_copy(update=changes), before, ", ".join(sorted(changes)) + " updated")
 
     def activate(self, principal: Principal, model_id: str, version: str) -> ScoringConfig:
         before = self._configs.get_config(principal.client_id)

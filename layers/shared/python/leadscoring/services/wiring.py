@@ -5,15 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from leadscoring.data.aggregates import AggregateStore
 from leadscoring.data.api_keys import ApiKeyRepository
 from leadscoring.data.audit import AuditRepository
+from leadscoring.data.conversions import ConversionStore
 from leadscoring.data.idempotency import idempotency_store
 from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.data.run_files import ClientFiles
 from leadscoring.data.workflows import WorkflowStarter
+from leadscoring.services.aggregation import Aggregator
+from leadscoring.services.analytics import AnalyticsService
 from leadscoring.services.batch_scoring import BatchScoring
 from leadscoring.services.configuration import ConfigurationService
+from leadscoring.services.conversions import ConversionService
 from leadscoring.services.idempotent_scoring import IdempotentScoring
 from leadscoring.services.model_management import ModelManagement
 from leadscoring.services.row_scoring import RowScoring
@@ -100,6 +105,27 @@ def training_workflow() -> TrainingWorkflow:
     from leadscoring.services.training_workflow import TrainingWorkflow
 
     return TrainingWorkflow(model_registry(), config_repository(), lead_repository(), client_files(), audit_repository())
+
+
+@lru_cache(maxsize=1)
+def aggregate_store() -> AggregateStore:
+    return AggregateStore(get_settings().aggregates_table)
+
+
+@lru_cache(maxsize=1)
+def aggregator() -> Aggregator:
+    return Aggregator(aggregate_store())
+
+
+@lru_cache(maxsize=1)
+def analytics_service() -> AnalyticsService:
+    return AnalyticsService(aggregate_store(), config_repository(), model_registry())
+
+
+@lru_cache(maxsize=1)
+def conversion_service() -> ConversionService:
+    s = get_settings()
+    return ConversionService(lead_repository(), ConversionStore(s.leads_table, s.audit_table))
 
 
 def reset() -> None:

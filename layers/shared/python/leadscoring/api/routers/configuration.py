@@ -20,9 +20,11 @@ def get_config() -> ScoringConfig:
     return configuration_service().get(principal_of(router.current_event.raw_event).client_id)
 
 
-@router.put(f"{API_PREFIX}/config", summary="Update configuration (thresholds); recorded in the audit trail", tags=TAGS)
+@router.put(
+    f"{API_PREFIX}/config", summary="Update configuration (thresholds, currency, cost per lead); recorded in the audit trail", tags=TAGS
+)
 def put_config(update: Annotated[ScoringConfigUpdate, Body()]) -> ScoringConfig:
-    return configuration_service().set_thresholds(principal_of(router.current_event.raw_event), update.thresholds)
+    return configuration_service().update(principal_of(router.current_event.raw_event), update)
 
 
 @router.get(f"{API_PREFIX}/features", summary="List scoring features", tags=TAGS)
