@@ -82,7 +82,7 @@ export function createCharts(Chart) {
         ],
       },
       options: {
-        scales: axes({ y: { callback: asPercent, precision: 2 }, y1: { callback: asPercent } }),
+        scales: { ...axes({ y: { callback: asPercent, precision: 2 }, y1: { callback: asPercent } }), x: { ticks: { autoSkip: false } } },
         plugins: { tooltip: tooltip((v) => percent(v)) },
       },
     }),
