@@ -106,3 +106,30 @@ def install_training_workflow(endpoint: str) -> str:
     os.environ["TRAINING_STATE_MACHINE_ARN"] = arn
     wiring.reset()  # the models service reads the ARN when it is built
     return arn
+
+
+BATCH_WORKER_FUNCTION = "leadscoring-batch-worker"
+MAP_EMULATOR_FUNCTION = "leadscoring-local-distributed-map"
+
+
+def install_batch_workflow(endpoint: str) -> str:
+    """The batch file state machine: the deployed definition, with its Distributed Maps emulated (moto has no
+    ItemBatcher; see local_stack.distributed_map) and every task running the real batch_worker handler."""
+    from leadscoring.services import wiring
+    from leadscoring.workflows.batch import batch_definition
+    from local_stack.distributed_map import DistributedMapEmulator, local_definition
+    from local_stack.gateway import load_function
+
+    enable(endpoint, {BATCH_WORKER_FUNCTION: load_function("batch_worker").lambda_handler})
+    deployed = batch_definition(function_arn(BATCH_WORKER_FUNCTION))
+    enable(endpoint, {MAP_EMULATOR_FUNCTION: _placeholder})
+    definition, maps = local_definition(deployed, function_arn(MAP_EMULATOR_FUNCTION))
+    _HANDLERS[MAP_EMULATOR_FUNCTION] = DistributedMapEmulator(maps, _HANDLERS)
+    arn = create_state_machine("leadscoring-batch", definition)
+    os.environ["BATCH_STATE_MACHINE_ARN"] = arn
+    wiring.reset()  # the batch_score service reads the ARN when it is built
+    return arn
+
+
+def _placeholder(event: dict[str, Any], context: Any) -> Any:
+    raise RuntimeError("the distributed map emulator is installed once its definition is known")

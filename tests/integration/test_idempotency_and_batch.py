@@ -123,9 +123,9 @@ def test_a_batch_scores_the_valid_items_and_reports_each_invalid_one(
         ({"leads": "all of them"}, 422, "VALIDATION_ERROR"),
         ({"leads": [lead_body(f"x{i}@example.com") for i in range(1001)]}, 422, "VALIDATION_ERROR"),
         ({"leads": [lead_body("x@example.com")], "priority": "high"}, 422, "VALIDATION_ERROR"),
-        ({"s3_key": "uploads/leads.csv"}, 501, "NOT_IMPLEMENTED"),
+        ({"s3_key": "uploads/leads.csv"}, 422, "VALIDATION_ERROR"),
     ],
-    ids=["empty", "no-leads", "not-a-list", "over-1000", "unknown-field", "file-job"],
+    ids=["empty", "no-leads", "not-a-list", "over-1000", "unknown-field", "old-s3-key-field"],
 )
 def test_bad_batches_are_refused_whole_and_write_nothing(
     api: Api, tenant: Tenant, tables: Tables, body: dict[str, Any], status: int, code: str

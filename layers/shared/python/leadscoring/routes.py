@@ -58,6 +58,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/performance", "analytics", READERS, "Get performance metrics"),
     Route("GET", "/analytics", "analytics", READERS, "Get analytics data"),
     Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads"),
+    Route("POST", "/batch-score/{job_id}/start", "batch_score", WRITERS_OF_LEADS, "Start a batch file job after its upload"),
+    Route("GET", "/batch-score/{job_id}", "batch_score", ALL_ROLES, "Get a batch file job: status, progress, counts, files"),
     # Model management
     Route("GET", "/models", "models", READERS, "List scoring models"),
     Route("POST", "/models", "models", ADMINS, "Create new model"),

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     batch_bucket: str = Field(alias="BATCH_BUCKET")
     # Set where training runs (the models function starts them); unset, training answers 503.
     training_state_machine_arn: str | None = Field(default=None, alias="TRAINING_STATE_MACHINE_ARN")
+    # Set where batch file jobs start (the batch_score function); unset, file jobs answer 503.
+    batch_state_machine_arn: str | None = Field(default=None, alias="BATCH_STATE_MACHINE_ARN")
     # How long a container trusts its copy of a tenant's config (thresholds, active model) before re-reading.
     config_cache_seconds: float = Field(default=5.0, alias="CONFIG_CACHE_SECONDS", ge=0)
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)

@@ -24,6 +24,8 @@ _serializer = TypeSerializer()
 # A filtered page may need several reads; this bounds the work one request can cause.
 MAX_READS_PER_PAGE = 20
 PAIRS_PER_TRANSACTION = 50
+ITEMS_PER_BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
+BATCH_WRITE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,56 @@ class LeadRepository:
                 client.transact_write_items(TransactItems=items)
             except ClientError as exc:  # botocore has already retried throttling
                 raise StorageError(f"Could not store {len(items) // 2} scored leads: {exc.response['Error']['Code']}") from exc
+
+    def write_batch(self, lead_items: Sequence[dict[str, Any]], decision_items: Sequence[dict[str, Any]]) -> None:
+        """Batch-file writes: decision records first, then the leads, with BatchWriteItem (resource-format items).
+
+        Unprocessed items are retried with exponential backoff; if DynamoDB keeps refusing them this raises
+        StorageError and the caller's retry rewrites the same items (deterministic keys: nothing duplicates).
+        Decisions go first so that a lead is never visible without the decision that scored it.
+        """
+        self._batch_write(self._audit_table, decision_items)
+        self._batch_write(self._leads_table, lead_items)
+
+    def _batch_write(self, table: str, items: Sequence[dict[str, Any]]) -> None:
+        client = aws.dynamodb_client()
+        for start in range(0, len(items), ITEMS_PER_BATCH_WRITE):
+            pending: list[dict[str, Any]] = [{"PutRequest": {"Item": _wire(i)}} for i in items[start : start + ITEMS_PER_BATCH_WRITE]]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                try:
+                    response = client.batch_write_item(RequestItems={table: pending})
+                except ClientError as exc:  # botocore has already retried throttling of the whole call
+                    raise StorageError(f"Could not store a batch of {len(pending)} items: {exc.response['Error']['Code']}") from exc
+                pending = (response.get("UnprocessedItems") or {}).get(table, [])
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise StorageError(f"DynamoDB left {len(pending)} items unprocessed after {BATCH_WRITE_ATTEMPTS} attempts")
+
+    def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(lead_ids))
+        projection = ", ".join(f"#a{n}" for n in range(len(names) + 1))
+        attribute_names = {f"#a{n}": name for n, name in enumerate(["id", *names])}
+        resource = aws.dynamodb()
+        for start in range(0, len(unique), 100):
+            keys = [{"client_id": client_id, "id": i} for i in unique[start : start + 100]]
+            request: dict[str, Any] = {
+                self._leads_table: {"Keys": keys, "ProjectionExpression": projection, "ExpressionAttributeNames": attribute_names}
+            }
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                page = resource.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self._leads_table, []):
+                    found[str(item["id"])] = item
+                request = page.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise StorageError("DynamoDB kept leaving keys unprocessed")
+        return found
 
     def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
         """The tenant's leads among `lead_ids`, by id (absent ones are simply missing)."""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from leadscoring.data.aggregates import AggregateStore
 from leadscoring.data.api_keys import ApiKeyRepository
 from leadscoring.data.audit import AuditRepository
+from leadscoring.data.batch_files import BatchFiles
+from leadscoring.data.batch_jobs import BatchJobRepository
 from leadscoring.data.conversions import ConversionStore
 from leadscoring.data.idempotency import idempotency_store
 from leadscoring.data.leads import LeadRepository
@@ -16,7 +18,9 @@ from leadscoring.data.run_files import ClientFiles
 from leadscoring.data.workflows import WorkflowStarter
 from leadscoring.services.aggregation import Aggregator
 from leadscoring.services.analytics import AnalyticsService
+from leadscoring.services.batch_jobs import BatchJobs
 from leadscoring.services.batch_scoring import BatchScoring
+from leadscoring.services.batch_worker import BatchWorker
 from leadscoring.services.configuration import ConfigurationService
 from leadscoring.services.conversions import ConversionService
 from leadscoring.services.idempotent_scoring import IdempotentScoring
@@ -74,6 +78,27 @@ def batch_scoring() -> BatchScoring:
 @lru_cache(maxsize=1)
 def row_scoring() -> RowScoring:
     return RowScoring(scoring_service(), lead_repository())
+
+
+@lru_cache(maxsize=1)
+def batch_files() -> BatchFiles:
+    return BatchFiles(get_settings().batch_bucket)
+
+
+@lru_cache(maxsize=1)
+def batch_job_repository() -> BatchJobRepository:
+    return BatchJobRepository(get_settings().registry_table)
+
+
+@lru_cache(maxsize=1)
+def batch_jobs() -> BatchJobs:
+    arn = get_settings().batch_state_machine_arn
+    return BatchJobs(batch_job_repository(), batch_files(), WorkflowStarter(arn) if arn else None, row_scoring().check_columns)
+
+
+@lru_cache(maxsize=1)
+def batch_worker() -> BatchWorker:
+    return BatchWorker(batch_job_repository(), batch_files(), lead_repository(), row_scoring())
 
 
 @lru_cache(maxsize=1)
