@@ -8,6 +8,7 @@ test fails unless it names each one it expected. Screenshots go to build/test-ar
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,9 +22,17 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ROOT, Stack
 
-# The e2e suite's stack fixture (one `python -m local_stack` per session) and its output on failure.
-stack = e2e.stack
 pytest_terminal_summary = e2e.pytest_terminal_summary
+if os.environ.get("DASHBOARD_TEST_BASE"):
+    # Against a stack that is already running (`make run`): DASHBOARD_TEST_BASE=http://127.0.0.1:8080 and its
+    # LEADSCORING_API_KEY. Handy while working on the dashboard; `make test` always starts its own.
+    @pytest.fixture(scope="session")
+    def stack() -> Stack:
+        return Stack(os.environ["DASHBOARD_TEST_BASE"].rstrip("/"), os.environ["LEADSCORING_API_KEY"], None)  # type: ignore[arg-type]
+
+else:
+    # The e2e suite's fixture: one `python -m local_stack` per session on free ports, its output on failure.
+    stack = e2e.stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium phones home, and the closed network refuses it noisily.

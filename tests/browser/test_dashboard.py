@@ -166,7 +166,7 @@ def test_changing_the_source_and_the_period_refetches_and_redraws(page: Watched,
     everything, analytics = _open_report(page, stack)
     source = analytics["top_sources"][-1]["source"]
     with page.page.expect_response(_is_report("performance")) as performance, page.page.expect_response(_is_report("analytics")) as fresh:
-        page.page.get_by_label("Source").select_option(source)
+        page.page.get_by_label("Source", exact=True).select_option(source)
     wait_for_report(page)
     assert parse_qs(urlsplit(performance.value.url).query)["source"] == [source]
     filtered, filtered_analytics = _same_as_api(stack, performance.value, fresh.value)
@@ -176,7 +176,7 @@ def test_changing_the_source_and_the_period_refetches_and_redraws(page: Watched,
     assert f"source={source}" in page.page.url, "the filters are in the address bar"
 
     with page.page.expect_response(_is_report("performance")) as performance, page.page.expect_response(_is_report("analytics")) as fresh:
-        page.page.get_by_label("Period").select_option("12m")
+        page.page.get_by_label("Period", exact=True).select_option("12m")
     wait_for_report(page)
     query = parse_qs(urlsplit(performance.value.url).query)
     assert query["granularity"] == ["month"] and query["source"] == [source]
@@ -202,8 +202,8 @@ def test_a_start_after_the_end_is_refused_before_any_request(page: Watched, stac
     _open_report(page, stack)
     requests: list[str] = []
     page.page.on("request", lambda request: requests.append(request.url) if "/performance" in request.url else None)
-    page.page.get_by_label("From").fill("2026-03-10")
-    page.page.get_by_label("To").fill("2026-03-01")
+    page.page.get_by_label("From", exact=True).fill("2026-03-10")
+    page.page.get_by_label("To", exact=True).fill("2026-03-01")
     expect(page.page.locator("#filter-error")).to_contain_text("start date must be on or before the end date")
     assert requests == []
 
@@ -280,11 +280,11 @@ def test_keyboard_reaches_sign_in_and_the_filters(page: Watched, stack: Stack) -
     page.page.keyboard.type(stack.api_key)  # the key field has the focus
     page.page.keyboard.press("Enter")
     wait_for_report(page)
-    page.page.get_by_label("Period").focus()
+    page.page.get_by_label("Period", exact=True).focus()
     page.page.keyboard.press("Tab")
-    expect(page.page.get_by_label("From")).to_be_focused()
+    expect(page.page.get_by_label("From", exact=True)).to_be_focused()
     for label in ("Period", "From", "To", "Granularity", "Source"):
-        expect(page.page.get_by_label(label)).to_be_visible()
+        expect(page.page.get_by_label(label, exact=True)).to_be_visible()
 
 
 # -- phone width --------------------------------------------------------------------------------------
