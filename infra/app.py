@@ -29,6 +29,7 @@ def build_app(outdir: str | None = None, *, nag: bool = True) -> cdk.App:
 
     from infra import config
     from infra.compliance import register_nag
+    from infra.stacks.dashboard import DASHBOARD_STACK, DashboardStack
     from infra.stacks.stateful import StatefulStack
     from infra.stacks.stateless import StatelessStack
 
@@ -37,7 +38,8 @@ def build_app(outdir: str | None = None, *, nag: bool = True) -> cdk.App:
         context={**config.CONTEXT, **cdk_json_context()},
     )
     stateful = StatefulStack(app, config.STATEFUL_STACK, description="Lead scoring: data key, DynamoDB tables, S3 buckets")
-    StatelessStack(app, config.STATELESS_STACK, data=stateful, description="Lead scoring: layers, Lambda functions, REST API")
+    stateless = StatelessStack(app, config.STATELESS_STACK, data=stateful, description="Lead scoring: layers, Lambda functions, REST API")
+    DashboardStack(app, DASHBOARD_STACK, data=stateful, compute=stateless, description="Lead scoring: admin dashboard on CloudFront + S3")
     cdk.Tags.of(app).add("project", config.RESOURCE_PREFIX)
     if nag:
         register_nag(app)

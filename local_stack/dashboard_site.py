@@ -2,8 +2,8 @@
 
 The app's routes answer index.html (deep links reload to the right page), files under /assets/ are served
 with their content type, and any other path is a 404: index.html for a browser (the app shows its not-found
-view), the API's JSON error for any other client. Security headers come from dashboard/security-headers.json,
-which the CDK construct reads too.
+view), the API's JSON error for any other client. The routes and the security headers come from
+dashboard/site.json, which the CDK construct (CloudFront) reads too.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from leadscoring.api.errors import error_body
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "build" / "dashboard"
-SECURITY_HEADERS_FILE = ROOT / "dashboard" / "security-headers.json"
-APP_ROUTES = frozenset({"/", "/lead-scoring", "/lead-scoring-settings", "/lead-scoring-audit"})
+SITE_FILE = ROOT / "dashboard" / "site.json"
 ASSETS_PREFIX = "/assets/"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -33,14 +32,15 @@ INDEX_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 
 
-def security_headers() -> dict[str, str]:
-    return dict(json.loads(SECURITY_HEADERS_FILE.read_text()))
+SITE = json.loads(SITE_FILE.read_text())
+APP_ROUTES: frozenset[str] = frozenset(SITE["routes"])
+SECURITY_HEADERS: dict[str, str] = dict(SITE["headers"])
 
 
 class DashboardSite:
     def __init__(self, site_dir: Path = SITE_DIR) -> None:
         self.site_dir = site_dir.resolve()
-        self.headers = security_headers()
+        self.headers = SECURITY_HEADERS
 
     def serve(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"

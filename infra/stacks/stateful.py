@@ -8,6 +8,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from infra.constructs.buckets import DataBucketsConstruct
+from infra.constructs.dashboard import grant_site_reads_to_cloudfront
 from infra.constructs.encryption import DataKeyConstruct
 from infra.constructs.tables import DataTablesConstruct
 
@@ -18,3 +19,5 @@ class StatefulStack(Stack):
         self.data_key = DataKeyConstruct(self, "DataKey")
         self.tables = DataTablesConstruct(self, "Tables", key=self.data_key.key)
         self.buckets = DataBucketsConstruct(self, "Buckets", key=self.data_key.key)
+        # The dashboard stack's CloudFront distribution reads the site through Origin Access Control.
+        grant_site_reads_to_cloudfront(self.buckets.dashboard)
