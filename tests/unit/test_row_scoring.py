@@ -1,19 +1,27 @@
 """Rows of a batch file are accepted, refused and scored exactly as POST /score treats the same lead."""
 
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from benchmarks.in_memory_storage import InMemoryTenants
 from leadscoring.data.codec import from_item
+from leadscoring.data.audit import decision_item
 from leadscoring.data.leads import lead_to_item
 from leadscoring.demo_data import generate
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
-from leadscoring.domain.features import flatten
+from leadscoring.domain.errors import InvalidInput, field_errors
+from leadscoring.domain.features import flatten, validate_attributes
+from leadscoring.domain.row_validation import EmailCheck
+from leadscoring.domain.row_values import lead_payload
 from leadscoring.routes import Role
 from leadscoring.schemas.lead import Lead, LeadInput
-from leadscoring.services.row_scoring import RowError, RowScoring, decision_event_id
+from leadscoring.services.row_scoring import RowError, RowScoring, ScoredRows, decision_event_id, lead_id_of
+from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService, lead_identity
 from leadscoring.training.trainer import train_model
 
 SCORED_AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -119,7 +127,8 @@ def test_decision_keys_are_the_same_when_a_chunk_is_retried(rows_service):
     again = score(rows_service, rows, first_row=101)
     keys = [d["event_key"] for d in first.decision_items]
     assert keys == [d["event_key"] for d in again.decision_items]
-    assert keys[0] == decision_event_id("c1", "job-1", 101, SCORED_AT) and len(set(keys)) == 3
+    assert keys[0] == decision_event_id("job-1", 101, SCORED_AT) == "2026-11-26T12:00:00.000000Z#job-1#000000101"
+    assert len(set(keys)) == 3
     assert [d["details"]["row"] for d in first.decision_items] == [101, 102, 103]
     assert all(d["actor"] == "key_1" and d["at"] == "2026-11-26T12:00:00Z" for d in first.decision_items)
 
@@ -141,3 +150,189 @@ def test_family_qualified_columns_and_column_checks(rows_service):
         ("behavioral.page_views", "duplicate_column"),
         ("shoe_size", "unknown_column"),
     }
+
+
+# -- the fast path against the API's own code, row by row ---------------------------------------------
+
+
+def reference(tenants, rows, first_row, job_id="job-1"):
+    """What the API's code makes of each row: lead_payload -> LeadInput -> validate_attributes, scored one
+    lead at a time by ScoringService, items by lead_to_item / decision_item (the fast path must equal it)."""
+    service = tenants.service(config_cache_seconds=60.0)
+    config, model = service.active_model("c1")
+    features = default_features()
+    by_name = {f.name: f for f in features}
+    principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
+    out = ScoredRows()
+    seen = {}
+    for offset, row in enumerate(rows):
+        number = first_row + offset
+        payload, columns, problems = lead_payload(row, by_name)
+        details = list(problems)
+        try:
+            lead_input = LeadInput.model_validate(payload)
+            validate_attributes(lead_input.attributes, features)
+        except ValidationError as exc:
+            details.extend(field_errors(list(exc.errors())))
+        except InvalidInput as exc:
+            details.extend(exc.details)
+        if details:
+            flat = "attributes" not in row
+            out.errors.extend(
+                RowError(number, columns.get(d["field"], d["field"].rsplit(".", 1)[-1]) if flat else d["field"], d["message"], d["type"])
+                for d in details
+            )
+            continue
+        identity = lead_identity("c1", lead_input)
+        if identity in seen:
+            where = "external_id" if lead_input.external_id else "email"
+            out.errors.append(
+                RowError(number, where, f"the same lead as row {seen[identity]} (same external_id or email)", "duplicate_in_batch")
+            )
+            continue
+        seen[identity] = number
+        flat_values = flatten(lead_input.attributes)
+        [p], explanations = model.predict_explained([flat_values], SCORED_AT)
+        lead, decision = ScoringService._decide(
+            principal,
+            config,
+            model,
+            lead_input,
+            identity,
+            flat_values,
+            float(p),
+            explanations[0] if explanations else None,
+            None,
+            SCORED_AT,
+        )
+        decision = decision.model_copy(
+            update={
+                "event_id": decision_event_id(job_id, number, SCORED_AT),
+                "details": {**decision.details, "job_id": job_id, "row": number},
+            }
+        )
+        item = lead_to_item(lead)
+        for column, value in row.items():  # an empty cell is stored as null (as an attribute sent as null)
+            feature = by_name.get(column.rpartition(".")[2])
+            if "attributes" not in row and value == "" and feature is not None:
+                item["attributes"][feature.family.value].setdefault(feature.name, None)
+        out.lead_items.append(item)
+        out.decision_items.append(decision_item("c1", decision))
+        out.results.append(
+            {"row": number, "lead_id": identity, "external_id": lead.external_id, "score": lead.score}
+            | {"qualified": lead.qualified, "priority": lead.priority, "grade": lead.grade}
+        )
+    out.errors.sort(key=lambda e: e.row)
+    return out
+
+
+ODD_VALUES = {
+    "email": [
+        " Lea.Silva@Umbrella.EXAMPLE ",
+        "a@b",
+        "x@localhost",
+        "x@site.test",
+        "Lea <lea@x.org>",
+        "élodie@exemple.fr",
+        "a..b@x.org",
+        "a@xn--bcher-kva.example",
+        "a@x.123",
+        "",
+        "q" * 65 + "@x.org",
+        "a+tag@sub.domain.org",
+        "A@B.CO",
+    ],
+    "name": ["  Ann  ", "", "   ", "x" * 201, "x" * 200, "Zoë"],
+    "phone": ["", "+1 (555) 010-2000", "12", "phone", " 5550100 "],
+    "company": ["", " Acme ", "y" * 201],
+    "source": ["web", "", " x" * 60],
+    "external_id": ["", " ext-1 ", "z" * 201],
+    "page_views": ["", "12", " 7 ", "+3", "-1", "1.5", "1e3", "1e400", "nan", "inf", "many", "1_000", "١٢", "0012", "1e-40", "5."],
+    "email_open_rate": ["", "0.5", "1", "1.0001", "-0.0", ".5", "1e-31"],
+    "industry": ["", "software", " software ", "farming", "Software"],
+    "country": ["", "FR", "fr", " FR", "FRA"],
+    "uses_marketing_automation": ["", "true", "FALSE", " yes ", "0", "2", "maybe"],
+    "growth_rate": ["", "-100", "-101", "1000", "1000.5", "12345678901234567890"],
+    "shoe_size": ["", "42"],
+}
+
+
+def odd_rows(count, seed):
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i, d in enumerate(generate(count, seed=seed)):
+        row = csv_row(d.lead)
+        for column in rng.sample(sorted(ODD_VALUES), rng.choice([0, 0, 1, 1, 2])):
+            if column == "shoe_size":
+                continue  # an unknown column is the file's problem (check_columns); tested with its own header
+            row[column] = rng.choice(ODD_VALUES[column])
+        if i % 17 == 5 and rows:
+            row["external_id"] = rows[-1]["external_id"]  # a repeated lead
+        rows.append(row)
+    return rows
+
+
+def test_the_fast_path_equals_the_apis_code_on_odd_rows(tenants, rows_service):
+    rows = odd_rows(300, seed=48)
+    fast = score(rows_service, rows, first_row=7)
+    expected = reference(tenants, rows, first_row=7)
+    assert fast.errors == expected.errors
+    assert fast.results == expected.results
+    assert fast.lead_items == expected.lead_items
+    assert fast.decision_items == expected.decision_items
+    assert len(fast.errors) > 50 and len(fast.results) > 150  # both paths were exercised
+
+
+def test_nested_rows_and_mixed_chunks_equal_the_apis_code(tenants, rows_service):
+    bodies = [d.lead for d in generate(20, seed=49)]
+    rows = [b if i % 3 else csv_row(b) for i, b in enumerate(bodies)]
+    rows[4] = {**bodies[4], "attributes": {"behavioral": {"page_views": "12"}}}  # the API's types: a string is no number
+    rows[5] = {**csv_row(bodies[5]), "page_views": 12, "uses_marketing_automation": True}  # flat JSONL with JSON types
+    fast = score(rows_service, rows)
+    expected = reference(tenants, rows, first_row=1)
+    assert fast.errors == expected.errors and [e.field for e in fast.errors] == ["attributes.behavioral.page_views"]
+    assert fast.lead_items == expected.lead_items and fast.decision_items == expected.decision_items
+
+
+def test_an_unknown_column_refuses_its_rows_with_the_apis_message(rows_service):
+    row = {**csv_row(generate(1, seed=50)[0].lead), "shoe_size": "42"}
+    assert score(rows_service, [row]).errors == [RowError(1, "shoe_size", "is not a defined feature", "unknown_feature")]
+
+
+def test_a_stored_lead_keeps_its_conversion_state_and_creation_time(tenants, rows_service):
+    body = generate(1, seed=51)[0].lead
+    principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
+    earlier = tenants.service(config_cache_seconds=60.0).score_lead(principal, LeadInput.model_validate(body))
+    converted = earlier.model_copy(update={"conversion_status": "converted", "revenue": 1200.5})
+    tenants.leads.leads[("c1", earlier.id)] = converted
+    [item] = score(rows_service, [csv_row(body)]).lead_items
+    assert (item["conversion_status"], item["revenue"]) == ("converted", Decimal("1200.5"))
+    assert item["created_at"] == lead_to_item(earlier)["created_at"] and item["scored_at"] == "2026-11-26T12:00:00Z"
+
+
+def test_lead_ids_are_the_apis_identities():
+    for external_id, email in [(None, "A@x.org"), ("crm-1", "a@x.org"), (None, "ünï@x.org")]:
+        lead_input = LeadInput(email="a@x.org", name="n", source="s", external_id=external_id)
+        assert lead_id_of("c1", external_id, "a@x.org") == lead_identity("c1", lead_input)
+        assert lead_id_of("c1", None, email) == str(uuid.uuid5(_LEAD_NAMESPACE, f"c1|email:{email.lower()}"))
+
+
+def test_emails_the_fast_check_accepts_are_accepted_by_pydantic_with_the_same_normal_form():
+    import random
+
+    rng = random.Random(52)
+    check = EmailCheck()
+    alphabet = "aZ09._%+-@!#é\"' "
+    tried = accepted = 0
+    for _ in range(3000):
+        local = "".join(rng.choice(alphabet[:9]) for _ in range(rng.randint(0, 8)))
+        domain = ".".join("".join(rng.choice("abcXY01-") for _ in range(rng.randint(0, 5))) for _ in range(rng.randint(1, 3)))
+        text = f"{local}@{domain}" + rng.choice(["", "", " ", "q"])
+        tried += 1
+        fast = check.value(text)
+        if fast is not None:
+            accepted += 1
+            assert LeadInput(email=text, name="n", source="s").email == fast, text
+    assert accepted > 100 and tried == 3000

@@ -8,9 +8,9 @@ exact linear term, w*(x - baseline) in the transformed space; for other models i
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,39 +48,69 @@ def variants(rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], ba
     return out
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, _EPS), 1 - _EPS)
-    return math.log(p / (1 - p))
+def _logits(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p.astype(np.float64), _EPS, 1 - _EPS)
+    return np.asarray(np.log(clipped / (1 - clipped)))
 
 
-def explain(
-    rows: Sequence[dict[str, AttributeValue]],
-    names: Sequence[str],
-    baselines: dict[str, AttributeValue],
-    probabilities: np.ndarray,
-    top: int = TOP_FACTORS,
+Ranked = list[list[tuple[int, float, float]]]
+
+
+@dataclass(frozen=True)
+class RankedFactors:
+    """Per lead, its strongest positive and negative factors, strongest first, as (feature index, contribution in
+    log-odds rounded to 6 places, score impact in points rounded to 4)."""
+
+    positive: Ranked
+    negative: Ranked
+
+
+def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.ndarray, top: int = TOP_FACTORS) -> RankedFactors:
+    """Factors from the probability of each lead ([n]) and of each lead with feature j at its baseline ([n, f]).
+
+    A feature whose value is its baseline (`same`) is no factor. A contribution that rounds to 0 is neither
+    positive nor negative. Ties keep the features' order. The single-lead and batch paths both rank here,
+    so they agree to the last digit.
+    """
+    p = probabilities.astype(np.float64)[:, None]
+    q = np.where(same, p, at_baseline.astype(np.float64))
+    contributions = np.round(_logits(p) - _logits(q), 6)
+    impacts = np.round((p - q) * 100, 4)
+    return RankedFactors(
+        _strongest(np.where(~same & (contributions > 0), -contributions, np.inf), contributions, impacts, top),
+        _strongest(np.where(~same & (contributions < 0), contributions, np.inf), contributions, impacts, top),
+    )
+
+
+def _strongest(keys: np.ndarray, contributions: np.ndarray, impacts: np.ndarray, top: int) -> Ranked:
+    """Per row, the `top` features with the smallest finite key (stable), with their contribution and impact."""
+    order = np.argsort(keys, axis=1, kind="stable")[:, :top]
+    kept = np.isfinite(np.take_along_axis(keys, order, axis=1))
+    rows = zip(
+        order.tolist(),
+        np.take_along_axis(contributions, order, axis=1).tolist(),
+        np.take_along_axis(impacts, order, axis=1).tolist(),
+        kept.tolist(),
+        strict=True,
+    )
+    return [[(j, c, s) for j, c, s, k in zip(js, cs, ss, ks, strict=True) if k] for js, cs, ss, ks in rows]
+
+
+def explanations(
+    rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], baselines: dict[str, AttributeValue], ranked: RankedFactors
 ) -> list[Explanation]:
-    """Explanations from the probabilities of `variants(rows, names, baselines)`, in the same order."""
-    width = len(names) + 1
+    """The ranked factors of `rows` as Explanation models (the API's shape)."""
     out = []
-    for i, row in enumerate(rows):
-        block = probabilities[i * width : (i + 1) * width]
-        p, logit = float(block[0]), _logit(float(block[0]))
-        factors = []
-        for j, name in enumerate(names):
-            if row.get(name) == baselines.get(name):
-                continue
-            q = float(block[j + 1])
-            factors.append(
-                Factor(
-                    feature=name,
-                    value=row.get(name),
-                    baseline=baselines.get(name),
-                    contribution=round(logit - _logit(q), 6),
-                    score_impact=round((p - q) * 100, 4),
-                )
-            )
-        positive = sorted((f for f in factors if f.contribution > 0), key=lambda f: -f.contribution)[:top]
-        negative = sorted((f for f in factors if f.contribution < 0), key=lambda f: f.contribution)[:top]
-        out.append(Explanation(top_positive=positive, top_negative=negative))
+    for row, positive, negative in zip(rows, ranked.positive, ranked.negative, strict=True):
+
+        def factor(j: int, c: float, s: float, row: dict[str, AttributeValue] = row) -> Factor:
+            name = names[j]
+            return Factor(feature=name, value=row.get(name), baseline=baselines.get(name), contribution=c, score_impact=s)
+
+        out.append(Explanation(top_positive=[factor(*f) for f in positive], top_negative=[factor(*f) for f in negative]))
     return out
+
+
+def same_as_baseline(rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], baselines: dict[str, AttributeValue]) -> np.ndarray:
+    """[n, f]: whether each row's value of each feature is its baseline (no variant needed, no factor)."""
+    return np.array([[row.get(name) == baselines.get(name) for name in names] for row in rows], dtype=bool).reshape(len(rows), len(names))

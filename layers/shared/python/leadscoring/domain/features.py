@@ -57,6 +57,21 @@ def _rule_error(rule: ValidationRule, value: AttributeValue) -> str | None:
     return (rule.message or default) if broken else None
 
 
+def value_problems(feature: ScoringFeature, value: AttributeValue) -> list[dict[str, str]]:
+    """What is wrong with one attribute value of `feature` (message and type), by the feature's type and rules."""
+    problem = _type_error(feature, value)
+    if problem:
+        return [{"message": problem, "type": "type_error"}]
+    # Bounds on a date feature apply to the days computed at scoring time, not to the date sent.
+    rules = [r for r in feature.validation_rules if not (takes_dates(feature) and r.type in ("min", "max"))]
+    problems = []
+    for rule in rules:
+        problem = _rule_error(rule, value)
+        if problem:
+            problems.append({"message": problem, "type": f"rule_{rule.type}"})
+    return problems
+
+
 def validate_attributes(attributes: LeadAttributes, features: Sequence[ScoringFeature]) -> None:
     """Raise InvalidInput naming every attribute that does not fit the tenant's feature definitions."""
     by_name = {f.name: f for f in features}
@@ -72,16 +87,7 @@ def validate_attributes(attributes: LeadAttributes, features: Sequence[ScoringFe
             if feature.family != family:
                 details.append({"field": where, "message": f"belongs to the {feature.family.value} family", "type": "wrong_family"})
                 continue
-            problem = _type_error(feature, value)
-            if problem:
-                details.append({"field": where, "message": problem, "type": "type_error"})
-                continue
-            # Bounds on a date feature apply to the days computed at scoring time, not to the date sent.
-            rules = [r for r in feature.validation_rules if not (takes_dates(feature) and r.type in ("min", "max"))]
-            for rule in rules:
-                problem = _rule_error(rule, value)
-                if problem:
-                    details.append({"field": where, "message": problem, "type": f"rule_{rule.type}"})
+            details.extend({"field": where, **problem} for problem in value_problems(feature, value))
     for feature in features:
         required = feature.is_active and any(r.type == "required" for r in feature.validation_rules)
         if required and given[feature.family].get(feature.name) is None:
@@ -121,4 +127,3 @@ def _category(value: Any) -> str:
 
 def _number(value: Any) -> float:
     return float("nan") if value is None else float(value)
-

@@ -22,8 +22,8 @@ IDENTITY_COLUMNS = ("email", "name", "phone", "company", "source", "external_id"
 REQUIRED_COLUMNS = ("email", "name", "source")
 NESTED_KEY = "attributes"
 _FAMILIES = {f.value: f for f in FeatureFamily}
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+INTEGER = re.compile(r"[+-]?[0-9]+")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -71,9 +71,10 @@ def read_text(feature: ScoringFeature, text: str) -> Any:
     """A cell's text as the feature's type; text that does not read as it is returned unchanged."""
     if feature.type == "numerical":  # a days_since feature also takes a number of days; its dates stay text
         stripped = text.strip()
-        if _INTEGER.fullmatch(stripped):
-            return int(stripped)
-        return float(stripped) if _NUMBER.fullmatch(stripped) else text
+        if INTEGER.fullmatch(stripped):
+            # Beyond 18 digits it is out of range anyway; as a float it says so instead of overflowing later.
+            return int(stripped) if len(stripped) <= 19 else float(stripped)
+        return float(stripped) if NUMBER.fullmatch(stripped) else text
     if feature.type == "boolean":
         lowered = text.strip().lower()
         return True if lowered in _TRUE else False if lowered in _FALSE else text

@@ -43,14 +43,21 @@ def score_from_probability(probability: float, completeness: float, thresholds: 
     supplied, times the model's certainty (0.5 at p=0.5 rising to 1 at p=0 or 1), so a confident model
     scoring a half-empty lead still reads as half confident.
     """
+    score, confidence, qualified, priority, grade = score_parts(probability, completeness, thresholds)
+    return ScoreOutcome(score, confidence, qualified, thresholds.qualified, priority, grade)
+
+
+def score_parts(probability: float, completeness: float, thresholds: Thresholds) -> tuple[float, float, bool, Priority, Grade]:
+    """score_from_probability as a plain tuple (score, confidence, qualified, priority, grade), for batches."""
     p = min(max(float(probability), 0.0), 1.0)
     score = round(p * 100, 2)
     certainty = 0.5 + 0.5 * abs(2 * p - 1)
     confidence = round(min(max(completeness, 0.0), 1.0) * certainty, 4)
-    return ScoreOutcome(
-        score, confidence, score >= thresholds.qualified, thresholds.qualified, priority_of(score, thresholds), grade_of(score, thresholds)
-    )
-
+    qualified = score >= thresholds.qualified
+    if score >= thresholds.high_priority:
+        return score, confidence, qualified, "high", "A"
+    above_low = score >= thresholds.low_priority
+    return score, confidence, qualified, "medium" if above_low else "low", "B" if qualified else "C" if above_low else "D"
 
 def input_hash(model_id: str, model_version: str, features: dict[str, Any]) -> str:
     """A stable fingerprint of what the model saw: same inputs and model, same hash; no PII goes in."""

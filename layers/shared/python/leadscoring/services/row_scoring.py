@@ -4,30 +4,44 @@ The batch worker gets one chunk of rows (as Step Functions' ItemReader yields th
 returns. Each row is accepted or refused exactly as POST /score would accept or refuse the same lead, and a
 scored row gets the same score, grade and explanation. Decision records are keyed by (job, row), so a
 retried chunk rewrites the same items instead of adding new ones.
+
+It is built for throughput: flat rows (CSV, flat JSONL) are checked a column at a time with cached
+decisions (domain/row_validation.py), the whole chunk is scored in one ONNX run (explanation variants
+included), and items are plain dicts. A row the fast check cannot accept (a bad value, an unusual email, a
+nested JSONL row) takes the exact path: LeadInput + validate_attributes, the API's own code and messages.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
-from leadscoring.data.audit import decision_item
-from leadscoring.data.leads import LeadRepository, lead_to_item
-from leadscoring.domain.auth import Principal
+from leadscoring.data.leads import LeadRepository
 from leadscoring.domain.errors import InvalidInput, field_errors
-from leadscoring.domain.features import flatten, validate_attributes
-from leadscoring.domain.row_values import column_problems, is_nested, lead_payload
-from leadscoring.routes import Role
-from leadscoring.schemas.lead import LeadInput
-from leadscoring.services.scoring import ScoringService, lead_identity
+from leadscoring.domain.explanations import RankedFactors, rank_factors
+from leadscoring.domain.feature_values import DAYS_SINCE, days_since
+from leadscoring.domain.features import MISSING_CATEGORY, flatten, validate_attributes
+from leadscoring.domain.row_validation import Cell, ColumnCheck, EmailCheck, TextCheck, cell_of, missing_cell, phone_value
+from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, column_problems, is_nested, lead_payload
+from leadscoring.domain.scoring import score_parts
+from leadscoring.inference.onnx_model import LoadedModel
+from leadscoring.schemas.lead import FeatureFamily, Lead, LeadInput
+from leadscoring.schemas.model import ScoringConfig, ScoringFeature
+from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService
 
-_DECISION_NAMESPACE = uuid.UUID("0b7f4c52-3d1e-4f7a-9a63-2f5e8c1d9b40")
 SYSTEM_ACTOR = "system"
+_FAMILIES = [f.value for f in FeatureFamily]
+_TIMES: TypeAdapter[datetime] = TypeAdapter(datetime)
+_LEAD_FIELDS = ("conversion_status", "conversion_date", "revenue", "created_at")
 
 
 @dataclass(frozen=True)
@@ -46,16 +60,68 @@ class ScoredRows:
     errors: list[RowError] = field(default_factory=list)
 
 
-def decision_event_id(client_id: str, job_id: str, row: int, scored_at: datetime) -> str:
+def decision_event_id(job_id: str, row: int, scored_at: datetime) -> str:
     """The same (job, row) always gets the same audit key; time first, as every event id, so the trail sorts."""
-    stable = uuid.uuid5(_DECISION_NAMESPACE, f"{client_id}|{job_id}|{row}").hex
-    return f"{scored_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{stable}"
+    return f"{scored_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{job_id}#{row:09d}"
+
+
+def stored(value: Any) -> Any:
+    """A JSON value in the store's item format, as data.codec.to_item writes it: floats become Decimals."""
+    return Decimal(repr(value)) if type(value) is float else value
+
+
+def lead_id_of(client_id: str, external_id: str | None, email: str) -> str:
+    """services.scoring.lead_identity without building a LeadInput: uuid5 of the same name, same text."""
+    natural = f"ext:{external_id}" if external_id else f"email:{email.lower()}"
+    digest = bytearray(hashlib.sha1(_LEAD_NAMESPACE.bytes + f"{client_id}|{natural}".encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass
+class _Valid:
+    """One accepted row, from either path: its identity fields and its item's attributes."""
+
+    row: int
+    fields: dict[str, str | None]  # email, name, phone, company, source, external_id (stripped / normalised)
+    attributes: dict[str, dict[str, Any]]  # the item's attributes, by family
+    lead_id: str
+
+
+@dataclass
+class _Plan:
+    """How the columns of a header map to identity fields and feature checks."""
+
+    definitions: list[ScoringFeature]  # held, so the id() in the plan's key is never reused while it is cached
+    header: tuple[str, ...]
+    features: dict[str, tuple[ScoringFeature, ColumnCheck]]  # column -> feature
+    fast: bool  # False when a column is unknown or repeated, or a required feature has none: exact path for all
+
+
+@dataclass
+class _Accepted:
+    """The accepted rows of a chunk in file order, and each feature's cells in the same order."""
+
+    valid: list[_Valid] = field(default_factory=list)
+    cells: dict[str, list[Cell]] = field(default_factory=dict)
 
 
 class RowScoring:
     def __init__(self, scoring: ScoringService, leads: LeadRepository) -> None:
         self._scoring = scoring
         self._leads = leads
+        # Decisions cached across chunks: a warm worker meets the same values again.
+        self._checks: dict[str, ColumnCheck] = {}
+        self._plans: dict[tuple[int, tuple[str, ...]], _Plan] = {}
+        self._email = EmailCheck()
+        self._text = {
+            "name": TextCheck(200, cached=False),
+            "company": TextCheck(200, cached=True),
+            "source": TextCheck(100, cached=True),
+            "external_id": TextCheck(200, cached=False),
+        }
 
     def check_columns(self, client_id: str, columns: Sequence[str]) -> list[dict[str, str]]:
         """Problems with a file's columns as a whole (required missing, unknown, repeated): field/message/type."""
@@ -78,76 +144,375 @@ class RowScoring:
         """
         config, model = self._scoring.active_model(client_id)
         features = self._scoring.features(client_id)
-        by_name = {f.name: f for f in features}
         out = ScoredRows()
-        valid: list[tuple[int, LeadInput, str]] = []
-        first_of: dict[str, int] = {}
-        for offset, row in enumerate(rows):
-            number = first_row + offset
-            payload, columns, problems = lead_payload(row, by_name)
-            details: list[dict[str, Any]] = list(problems)
-            try:
-                lead_input = LeadInput.model_validate(payload)
-                validate_attributes(lead_input.attributes, features)
-            except ValidationError as exc:
-                details.extend(field_errors(list(exc.errors())))
-            except InvalidInput as exc:
-                details.extend(exc.details)
-            if details:
-                flat = not is_nested(row)
-                out.errors.extend(
-                    RowError(number, _column_of(d["field"], columns, flat), d["message"], d.get("type") or "value_error") for d in details
-                )
-                continue
-            identity = lead_identity(client_id, lead_input)
-            if identity in first_of:
-                where = "external_id" if lead_input.external_id else "email"
-                message = f"the same lead as row {first_of[identity]} (same external_id or email)"
-                out.errors.append(RowError(number, where, message, "duplicate_in_batch"))
-                continue
-            first_of[identity] = number
-            valid.append((number, lead_input, identity))
-        if not valid:
-            return out
+        accepted = self._accept(client_id, rows, features, first_row, out.errors)
+        out.errors.sort(key=lambda e: e.row)
+        if accepted.valid:
+            existing = self._leads.get_many(client_id, [v.lead_id for v in accepted.valid])
+            _Chunk(client_id, config, model, accepted, job_id, scored_at, key_id or SYSTEM_ACTOR).write(out, existing)
+        return out
 
-        principal = Principal(client_id=client_id, role=Role.INTEGRATION, key_id=key_id or SYSTEM_ACTOR)
-        flats = [flatten(lead_input.attributes) for _, lead_input, _ in valid]
-        probabilities, explanations = model.predict_explained(flats, scored_at)
-        existing = self._leads.get_many(client_id, [identity for _, _, identity in valid])
-        for n, (number, lead_input, identity) in enumerate(valid):
-            explanation = explanations[n] if explanations else None
-            lead, decision = ScoringService._decide(
-                principal,
-                config,
-                model,
-                lead_input,
-                identity,
-                flats[n],
-                float(probabilities[n]),
-                explanation,
-                existing.get(identity),
-                scored_at,
+    # -- acceptance ----------------------------------------------------------------------------
+
+    def _accept(
+        self, client_id: str, rows: Sequence[Mapping[str, Any]], features: list[ScoringFeature], first_row: int, errors: list[RowError]
+    ) -> _Accepted:
+        """Accepted rows in file order, each lead once; refused rows' errors go to `errors`."""
+        by_name = {f.name: f for f in features}
+        fast_valid: dict[int, tuple[_Valid, int]] = {}
+        fast_cells: dict[str, list[Cell]] = {}
+        flat = [i for i, row in enumerate(rows) if not is_nested(row)]
+        if flat:
+            plan = self._plan(features, tuple(rows[flat[0]]))
+            if plan.fast:
+                same_header = [i for i in flat if len(rows[i]) == len(plan.header)]
+                fast_valid, fast_cells = self._fast(client_id, plan, rows, same_header, first_row)
+        first_of: dict[str, int] = {}
+        kept: list[tuple[_Valid, int, dict[str, Cell] | None]] = []  # (row, its position in fast_cells or -1, its cells)
+        for i, row in enumerate(rows):
+            found = fast_valid.get(i)
+            if found is not None:
+                valid, k = found
+                exact_cells = None
+            else:
+                exact = self._exact(client_id, row, by_name, features, first_row + i, errors)
+                if exact is None:
+                    continue
+                (valid, exact_cells), k = exact, -1
+            seen = first_of.get(valid.lead_id)
+            if seen is not None:
+                where = "external_id" if valid.fields.get("external_id") else "email"
+                message = f"the same lead as row {seen} (same external_id or email)"
+                errors.append(RowError(valid.row, where, message, "duplicate_in_batch"))
+                continue
+            first_of[valid.lead_id] = valid.row
+            kept.append((valid, k, exact_cells))
+        accepted = _Accepted(valid=[valid for valid, _, _ in kept])
+        positions = [k for _, k, _ in kept]
+        all_fast = -1 not in positions
+        for feature in features:
+            column = fast_cells.get(feature.name)
+            blank = missing_cell(feature)
+            if all_fast and column is not None:
+                accepted.cells[feature.name] = [column[k] for k in positions]
+            elif all_fast:
+                accepted.cells[feature.name] = [blank] * len(positions)
+            else:
+                accepted.cells[feature.name] = [
+                    exact_cells.get(feature.name, blank) if exact_cells is not None else column[k] if column is not None else blank
+                    for _, k, exact_cells in kept
+                ]
+        return accepted
+
+    def _plan(self, features: list[ScoringFeature], header: tuple[str, ...]) -> _Plan:
+        key = (id(features), header)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            by_name = {f.name: f for f in features}
+            columns: dict[str, tuple[ScoringFeature, ColumnCheck]] = {}
+            fast = not column_problems(header, features)
+            for column in header:
+                if column in IDENTITY_COLUMNS:
+                    continue
+                feature, _ = column_feature(column, by_name)
+                if feature is None:
+                    fast = False
+                    continue
+                signature = feature.model_dump_json()
+                check = self._checks.get(signature)
+                if check is None:
+                    check = self._checks[signature] = ColumnCheck(feature, stored)
+                columns[column] = (feature, check)
+            covered = {f.name for f, _ in columns.values()}
+            for feature in features:
+                if feature.is_active and any(r.type == "required" for r in feature.validation_rules) and feature.name not in covered:
+                    fast = False  # every row lacks it: the exact path says so
+            plan = self._plans[key] = _Plan(features, header, columns, fast)
+        return plan
+
+    def _fast(
+        self, client_id: str, plan: _Plan, rows: Sequence[Mapping[str, Any]], indices: list[int], first_row: int
+    ) -> tuple[dict[int, tuple[_Valid, int]], dict[str, list[Cell]]]:
+        """The rows the column checks accept, by row index (with their position k in the cell columns)."""
+        picked = [rows[i] for i in indices]
+        try:
+            columns = {c: [r[c] for r in picked] for c in plan.header}
+        except KeyError:  # a row with other columns than the first: check each row's keys
+            header = set(plan.header)
+            kept = [(i, r) for i, r in zip(indices, picked, strict=True) if r.keys() == header]
+            indices, picked = [i for i, _ in kept], [r for _, r in kept]
+            columns = {c: [r[c] for r in picked] for c in plan.header}
+        n = len(picked)
+        undecided: set[int] = set()
+        cells: dict[str, list[Cell]] = {}
+        families: dict[str, list[str]] = {family: [] for family in _FAMILIES}
+        for column, (feature, check) in plan.features.items():
+            column_cells, refused = check.cells(columns[column])
+            cells[feature.name] = column_cells
+            families[feature.family.value].append(feature.name)
+            undecided.update(refused)
+
+        blank: list[Any] = [""] * n
+        emails = [self._email.value(v) for v in columns.get("email", blank)]
+        phones = [phone_value(v) for v in columns.get("phone", blank)]
+        texts = {name: [check.value(v) for v in columns.get(name, blank)] for name, check in self._text.items()}
+        for values in (emails, texts["name"], texts["source"]):  # required: undecided when missing too
+            if None in values or "" in values:
+                undecided.update(k for k, v in enumerate(values) if not v)
+        for values in (phones, texts["company"], texts["external_id"]):
+            if None in values:
+                undecided.update(k for k, v in enumerate(values) if v is None)
+
+        # An empty cell is stored as null, as the API stores an attribute sent as null.
+        stored_rows = [
+            (family, names, list(zip(*([c.stored for c in cells[name]] for name in names), strict=True)))
+            for family, names in families.items()
+            if names
+        ]
+        absent = [family for family in _FAMILIES if not families[family]]
+        out: dict[int, tuple[_Valid, int]] = {}
+        identity = zip(emails, texts["name"], phones, texts["company"], texts["source"], texts["external_id"], strict=True)
+        for k, (i, (email, name, phone, company, source, external_id)) in enumerate(zip(indices, identity, strict=True)):
+            if k in undecided:
+                continue
+            attributes = {family: dict(zip(names, values[k], strict=True)) for family, names, values in stored_rows}
+            for family in absent:
+                attributes[family] = {}
+            fields = {
+                "email": email,
+                "name": name,
+                "phone": phone or None,
+                "company": company or None,
+                "source": source,
+                "external_id": external_id or None,
+            }
+            out[i] = (_Valid(first_row + i, fields, attributes, lead_id_of(client_id, external_id or None, email)), k)
+        return out, cells
+
+    def _exact(
+        self,
+        client_id: str,
+        row: Mapping[str, Any],
+        by_name: dict[str, ScoringFeature],
+        features: list[ScoringFeature],
+        number: int,
+        errors: list[RowError],
+    ) -> tuple[_Valid, dict[str, Cell]] | None:
+        """The API's own validation of one row: its errors, or the accepted row."""
+        payload, columns, problems = lead_payload(row, by_name)
+        details: list[dict[str, Any]] = list(problems)
+        lead_input: LeadInput | None = None
+        try:
+            lead_input = LeadInput.model_validate(payload)
+            validate_attributes(lead_input.attributes, features)
+        except ValidationError as exc:
+            details.extend(field_errors(list(exc.errors())))
+        except InvalidInput as exc:
+            details.extend(exc.details)
+        if details or lead_input is None:
+            flat = not is_nested(row)
+            errors.extend(
+                RowError(number, _column_of(d["field"], columns, flat), d["message"], d.get("type") or "value_error") for d in details
             )
-            decision = decision.model_copy(
-                update={
-                    "event_id": decision_event_id(client_id, job_id, number, scored_at),
-                    "details": {**decision.details, "job_id": job_id, "row": number},
+            return None
+        values = flatten(lead_input.attributes)
+        row_cells = {name: cell_of(by_name[name], value, stored) for name, value in values.items() if name in by_name}
+        dumped = lead_input.attributes.model_dump(mode="json")
+        attributes = {family: {k: stored(v) for k, v in group.items()} for family, group in dumped.items()}
+        if not is_nested(row):  # an empty cell is stored as null, as on the fast path
+            for column, value in row.items():
+                feature = _empty_feature(column, value, by_name)
+                if feature is not None:
+                    attributes[feature.family.value].setdefault(feature.name, None)
+        row_fields = {name: getattr(lead_input, name) for name in IDENTITY_COLUMNS}
+        lead_id = lead_id_of(client_id, lead_input.external_id, lead_input.email)
+        return _Valid(number, row_fields, attributes, lead_id), row_cells
+
+
+class _Chunk:
+    """The accepted rows of one chunk, scored in one ONNX run and turned into items."""
+
+    def __init__(
+        self,
+        client_id: str,
+        config: ScoringConfig,
+        model: LoadedModel,
+        accepted: _Accepted,
+        job_id: str,
+        scored_at: datetime,
+        actor: str,
+    ) -> None:
+        self.client_id, self.config, self.model = client_id, config, model
+        self.job_id, self.scored_at, self.actor = job_id, scored_at, actor
+        self.valid = accepted.valid
+        n = len(self.valid)
+        # Model features the tenant no longer defines are missing for every row.
+        self.columns = {name: accepted.cells.get(name) or [_missing(name, ftype)] * n for name, ftype in model.schema}
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """What model_inputs would build from the same values: NaN or MISSING_CATEGORY for gaps, days for dates."""
+        inputs: dict[str, np.ndarray] = {}
+        for name, ftype in self.model.schema:
+            cells = self.columns[name]
+            if self.model.conversions.get(name) == DAYS_SINCE:
+                days: dict[Any, float] = {}
+                values = []
+                for cell in cells:
+                    if cell.value not in days:
+                        d = days_since(cell.value, self.scored_at)
+                        days[cell.value] = math.nan if d is None else d
+                    values.append(days[cell.value])
+                inputs[name] = np.array(values, dtype=np.float32).reshape(-1, 1)
+            elif ftype == "categorical":
+                texts = [c.model if type(c.model) is str else str(c.value) for c in cells]
+                inputs[name] = np.array(texts, dtype=object).reshape(-1, 1)
+            else:
+                numbers = [c.model if type(c.model) is float else float(c.value) for c in cells]  # type: ignore[arg-type]
+                inputs[name] = np.array(numbers, dtype=np.float32).reshape(-1, 1)
+        return inputs
+
+    def write(self, out: ScoredRows, existing: Mapping[str, Lead]) -> None:
+        model, schema, n = self.model, self.model.schema, len(self.valid)
+        names = [name for name, _ in schema]
+        columns = [self.columns[name] for name in names]
+        baselines = model.baselines
+        same = None
+        if baselines:
+            same = np.array(
+                [[c.value == baselines.get(name) for c in column] for name, column in zip(names, columns, strict=True)], dtype=bool
+            )
+            same = same.T.reshape(n, len(names))
+        probabilities, at_baseline = model.run(self.inputs(), same)
+        ranked = rank_factors(probabilities, at_baseline, same) if same is not None and at_baseline is not None else None
+        present = np.array([[c.value is not None for c in column] for column in columns], dtype=bool).reshape(len(names), n)
+        completeness = (present.sum(axis=0) / len(names)).tolist() if names else [1.0] * n
+        explanations = self.explanations(names, columns, ranked) if ranked is not None else [None] * n
+
+        stamp = _TIMES.dump_python(self.scored_at, mode="json")
+        event_prefix = decision_event_id(self.job_id, 0, self.scored_at)[:-9]
+        hash_order = sorted(range(len(names)), key=lambda j: names[j])
+        hash_rows = zip(*(columns[j] for j in hash_order), strict=True) if names else iter([()] * n)
+        hash_tail = f'}},"model":{json.dumps(model.model_id)},"version":{json.dumps(model.version)}}}'
+        thresholds = self.config.thresholds
+        threshold = stored(thresholds.qualified)
+        client_id, model_id, version, job_id, actor = self.client_id, model.model_id, model.version, self.job_id, self.actor
+        sha256 = hashlib.sha256
+        for valid, hash_cells, probability, filled, explanation in zip(
+            self.valid, hash_rows, probabilities.tolist(), completeness, explanations, strict=True
+        ):
+            score, confidence, qualified, priority, grade = score_parts(probability, filled, thresholds)
+            canonical = ",".join([c.canonical for c in hash_cells])
+            lead_id, fields, row = valid.lead_id, valid.fields, valid.row
+            stored_score, stored_confidence = Decimal(repr(score)), Decimal(repr(confidence))
+            item: dict[str, Any] = {
+                "id": lead_id,
+                "client_id": client_id,
+                "email": fields["email"],
+                "name": fields["name"],
+                "source": fields["source"],
+                "score": stored_score,
+                "score_confidence": stored_confidence,
+                "qualified": qualified,
+                "conversion_status": "new",
+                "created_at": stamp,
+                "updated_at": stamp,
+                "scored_at": stamp,
+                "model_id": model_id,
+                "model_version": version,
+                "priority": priority,
+                "grade": grade,
+                "attributes": valid.attributes,
+            }
+            if fields["phone"] is not None:
+                item["phone"] = fields["phone"]
+            if fields["company"] is not None:
+                item["company"] = fields["company"]
+            external_id = fields["external_id"]
+            if external_id is not None:
+                item["external_id"] = external_id
+                item["client_external_key"] = f"{client_id}#{external_id}"
+            if explanation is not None:
+                item["explanation"] = explanation
+            before = existing.get(lead_id)
+            if before is not None:
+                kept = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
+                item.update({k: stored(v) for k, v in kept.items() if v is not None})
+            event_id = f"{event_prefix}{row:09d}"
+            out.lead_items.append(item)
+            out.decision_items.append(
+                {
+                    "event_id": event_id,
+                    "type": "decision",
+                    "at": stamp,
+                    "actor": actor,
+                    "lead_id": lead_id,
+                    "model_id": model_id,
+                    "model_version": version,
+                    "input_hash": sha256(f'{{"features":{{{canonical}{hash_tail}'.encode()).hexdigest(),
+                    "score": stored_score,
+                    "threshold": threshold,
+                    "qualified": qualified,
+                    "details": {
+                        "score_confidence": stored_confidence,
+                        "probability": Decimal(repr(round(probability, 6))),
+                        "priority": priority,
+                        "grade": grade,
+                        "updated_existing": before is not None,
+                        "explanation": explanation,
+                        "job_id": job_id,
+                        "row": row,
+                    },
+                    "client_id": client_id,
+                    "event_key": event_id,
+                    "lead_key": f"{client_id}#{lead_id}",
                 }
             )
-            out.lead_items.append(lead_to_item(lead))
-            out.decision_items.append(decision_item(client_id, decision))
             out.results.append(
                 {
-                    "row": number,
-                    "lead_id": identity,
-                    "external_id": lead.external_id,
-                    "score": lead.score,
-                    "qualified": lead.qualified,
-                    "priority": lead.priority,
-                    "grade": lead.grade,
+                    "row": row,
+                    "lead_id": lead_id,
+                    "external_id": external_id,
+                    "score": score,
+                    "qualified": qualified,
+                    "priority": priority,
+                    "grade": grade,
+                }
+            )
+
+    def explanations(self, names: list[str], columns: list[list[Cell]], ranked: RankedFactors) -> list[dict[str, Any] | None]:
+        """Each row's explanation in the item format: its top factors, strongest first."""
+        baselines = self.model.baselines or {}
+        stored_baselines = [stored(baselines.get(name)) for name in names]
+        out: list[dict[str, Any] | None] = []
+        for n, (positive, negative) in enumerate(zip(ranked.positive, ranked.negative, strict=True)):
+            out.append(
+                {
+                    key: [
+                        {
+                            "feature": names[j],
+                            "value": columns[j][n].stored,
+                            "baseline": stored_baselines[j],
+                            "contribution": Decimal(repr(c)),
+                            "score_impact": Decimal(repr(s)),
+                        }
+                        for j, c, s in factors
+                    ]
+                    for key, factors in (("top_positive", positive), ("top_negative", negative))
                 }
             )
         return out
+
+
+def _empty_feature(column: str, value: Any, by_name: Mapping[str, ScoringFeature]) -> ScoringFeature | None:
+    if column in IDENTITY_COLUMNS or not (value is None or value == ""):
+        return None
+    return column_feature(column, by_name)[0]
+
+
+def _missing(name: str, ftype: str) -> Cell:
+    return Cell(None, None, MISSING_CATEGORY if ftype == "categorical" else math.nan, f'"{name}":null')
 
 
 def _column_of(path: str, columns: Mapping[str, str], flat: bool) -> str:

@@ -1,0 +1,228 @@
+"""A fast, column-at-a-time acceptance check for flat batch-file rows, equivalent to the API's for ordinary input.
+
+It only ever says "valid, and here is the value the API would have stored" or "cannot tell": a cell or
+field it cannot decide sends its whole row down the exact path (LeadInput + validate_attributes), so every
+refused row gets exactly the API's errors. What it decides is cached by text, because a file's columns
+repeat their values (rates, counts, categories, sources, email domains).
+
+Equivalences it relies on (each is tested against the exact path):
+- attribute text reads as in `row_values.read_text`; an int or float is accepted by pydantic's strict union
+  unchanged when finite, within +-1e15 and not below 1e-30 in magnitude; a string is stripped and at most
+  500 characters; then the feature's type and rules (`value_problems`).
+- email: a plain ASCII dot-atom local part and a domain of letter/digit/hyphen labels ending in an alphabetic
+  top-level label, not a special-use domain, within the length limits; normalised by lower-casing the domain
+  (what email-validator returns for such addresses). Anything else (quotes, unicode, display names) is left
+  to pydantic.
+- name, company, source, external_id: stripped, within their lengths; phone: stripped, the API's pattern.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple
+
+from leadscoring.domain.features import MISSING_CATEGORY, takes_dates, value_problems
+from leadscoring.domain.row_values import INTEGER, NUMBER, read_text
+from leadscoring.schemas.lead import MAX_MAGNITUDE, MIN_MAGNITUDE, AttributeValue
+from leadscoring.schemas.model import ScoringFeature
+
+MAX_STRING_ATTRIBUTE = 500
+# Enough for every distinct value a worker meets in practice; cleared (not evicted one by one) when full.
+MAX_CACHED_VALUES = 200_000
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+_EMAIL = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
+_PHONE = re.compile(r"\+?[0-9 ().\-]{5,30}")
+
+
+class Cell(NamedTuple):
+    """One attribute value of a lead, in each form the scoring path needs; `value` is None when missing."""
+
+    value: AttributeValue  # as the API stores it in the lead's attributes
+    stored: Any  # the same in the store's item format
+    model: float | str  # the model's input (a days_since date stays as sent: its days depend on the job's time)
+    canonical: str  # `"name":value` as input_hash writes it
+
+
+# A cell only the exact path can decide (never scored).
+UNDECIDED = Cell(None, None, math.nan, "")
+
+
+def in_attribute_range(value: float) -> bool:
+    """pydantic's bounds on a numeric attribute (schemas.lead): finite, at most 1e15, 0 or at least 1e-30."""
+    magnitude = abs(value)
+    return math.isfinite(magnitude) and magnitude <= MAX_MAGNITUDE and not (0 < magnitude < MIN_MAGNITUDE)
+
+
+def missing_cell(feature: ScoringFeature) -> Cell:
+    return Cell(None, None, MISSING_CATEGORY if feature.type == "categorical" else math.nan, f'"{feature.name}":null')
+
+
+def cell_of(feature: ScoringFeature, value: AttributeValue, stored_of: Callable[[Any], Any]) -> Cell:
+    """The cell of a value already accepted for `feature` (as validate_attributes accepts it)."""
+    if value is None:
+        return missing_cell(feature)
+    if feature.type == "categorical":
+        model: float | str = str(value)
+    elif takes_dates(feature) and isinstance(value, str):
+        model = math.nan
+    else:
+        model = float(value)
+    return Cell(value, stored_of(value), model, f'"{feature.name}":{json.dumps(value, default=str)}')
+
+
+class ColumnCheck:
+    """Accepts the cells of one feature's column, text by text; remembers every decision."""
+
+    def __init__(self, feature: ScoringFeature, stored_of: Callable[[Any], Any]) -> None:
+        self.feature = feature
+        self.missing = missing_cell(feature)
+        self._stored_of = stored_of
+        self._text: dict[str, Cell] = {"": self.missing}
+        self._typed: dict[tuple[type, Hashable], Cell] = {}
+        self.required = feature.is_active and any(r.type == "required" for r in feature.validation_rules)
+        rules = feature.validation_rules
+        # Plain numbers with min/max rules (most features) are checked inline; anything else by value_problems.
+        self._plain_number = (
+            feature.type == "numerical"
+            and not takes_dates(feature)
+            and all(r.type in ("min", "max", "required") and not isinstance(r.value, (str, list)) for r in rules)
+        )
+        self._low = max((float(r.value) for r in rules if r.type == "min" and r.value is not None), default=-math.inf)
+        self._high = min((float(r.value) for r in rules if r.type == "max" and r.value is not None), default=math.inf)
+        self._prefix = f'"{feature.name}":'
+
+    def cells(self, values: Sequence[Any]) -> tuple[list[Cell], list[int]]:
+        """The cell of each value (missing ones included), and the positions only the exact path can decide."""
+        cache = self._text
+        if len(cache) > MAX_CACHED_VALUES:
+            cache.clear()
+            cache[""] = self.missing
+        get = cache.get
+        # Only accepted texts are cached, so one scan for misses finds every cell still to decide.
+        out: list[Any] = [get(v) if type(v) is str else self._typed_cell(v) for v in values]
+        undecided: list[int] = []
+        if None in out:
+            for i, cell in enumerate(out):
+                if cell is None:
+                    cell = out[i] = self._text_cell(values[i])
+                    if cell is not UNDECIDED:
+                        cache[values[i]] = cell
+                if cell is UNDECIDED:
+                    undecided.append(i)
+        if self.required:
+            undecided.extend(i for i, cell in enumerate(out) if cell.value is None and cell is not UNDECIDED)
+        return out, undecided
+
+    def _text_cell(self, text: str) -> Cell:
+        if self._plain_number:
+            return self._number_cell(text)
+        return self._accept(read_text(self.feature, text))
+
+    def _number_cell(self, text: str) -> Cell:
+        """read_text + pydantic's strict number + value_problems for a plain number with min/max rules."""
+        stripped = text.strip()
+        value: int | float
+        if INTEGER.fullmatch(stripped):
+            value = int(stripped) if len(stripped) <= 19 else float(stripped)
+        elif NUMBER.fullmatch(stripped):
+            value = float(stripped)
+        else:
+            return UNDECIDED
+        if not in_attribute_range(value) or value < self._low or value > self._high:
+            return UNDECIDED
+        if type(value) is int:
+            return Cell(value, value, float(value), self._prefix + str(value))
+        return Cell(value, self._stored_of(value), value, self._prefix + repr(value))
+
+    def _typed_cell(self, value: Any) -> Cell:
+        if value is None:
+            return self.missing
+        if not isinstance(value, (bool, int, float)):
+            return UNDECIDED
+        key = (type(value), value)
+        found = self._typed.get(key)
+        if found is None:
+            found = self._typed[key] = self._accept(value)
+        return found
+
+    def _accept(self, value: Any) -> Cell:
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_STRING_ATTRIBUTE:
+                return UNDECIDED
+        elif not isinstance(value, bool) and not in_attribute_range(float(value)):
+            return UNDECIDED
+        if value_problems(self.feature, value):
+            return UNDECIDED
+        return cell_of(self.feature, value, self._stored_of)
+
+
+class TextCheck:
+    """A stripped string field of the lead within its length (name, company, source, external_id), cached."""
+
+    def __init__(self, max_length: int, cached: bool) -> None:
+        self._max = max_length
+        self._cache: dict[str, str | None] | None = {} if cached else None
+
+    def value(self, raw: Any) -> str | None:
+        """The stripped text, "" when missing, None when undecided."""
+        if raw is None or raw == "":
+            return ""
+        if type(raw) is not str:
+            return None
+        cache = self._cache
+        if cache is not None:
+            hit = cache.get(raw, False)
+            if hit is not False:
+                return hit
+        text = raw.strip()
+        decided = text if 0 < len(text) <= self._max else None
+        if cache is not None and len(cache) < MAX_CACHED_VALUES:
+            cache[raw] = decided
+        return decided
+
+
+class EmailCheck:
+    """Ordinary email addresses accepted and normalised as email-validator would; None when undecided."""
+
+    def __init__(self) -> None:
+        self._domains: dict[str, str | None] = {}
+
+    def value(self, raw: Any) -> str | None:
+        if type(raw) is not str:
+            return None
+        text = raw.strip()
+        match = _EMAIL.fullmatch(text)
+        if match is None or len(text) > 254 or len(match.group(1)) > 64:
+            return None
+        domain = match.group(2)
+        normal = self._domains.get(domain, False)
+        if normal is False:
+            normal = self._domains[domain] = _domain(domain)
+        if normal is None:
+            return None
+        return text if normal == domain else f"{match.group(1)}@{normal}"
+
+
+def _domain(domain: str) -> str | None:
+    lowered = domain.lower()
+    labels = lowered.split(".")
+    if len(lowered) > 253 or any("--" in label for label in labels):  # punycode-like labels: pydantic decides
+        return None
+    if any(lowered == d or lowered.endswith("." + d) for d in SPECIAL_USE_DOMAINS):
+        return None
+    return lowered
+
+
+def phone_value(raw: Any) -> str | None:
+    """The stripped phone, "" when missing, None when undecided."""
+    if raw is None or raw == "":
+        return ""
+    if type(raw) is not str:
+        return None
+    text = raw.strip()
+    return text if _PHONE.fullmatch(text) else None
