@@ -62,10 +62,20 @@ TRAINING_STARTER = "models"
 TRAINING_WORKFLOW_TIMEOUT_MINUTES = 120
 WORKFLOW_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
+# Batch file jobs (Step Functions, Distributed Map). BATCH_WORKER_FUNCTION scores the Map's chunks and runs
+# Finalize / RecordFailure, and no route reaches it; BATCH_STARTER (POST /batch-score) starts executions. A job
+# of a few million rows at MAX_CONCURRENCY chunks at a time takes well under an hour; a day bounds a stuck one.
+BATCH_WORKER_FUNCTION = "batch_worker"
+BATCH_STARTER = "batch_score"
+BATCH_WORKFLOW_TIMEOUT_HOURS = 24
+
 
 class Access(Enum):
     READ = "read"
     APPEND = "append"  # PutItem only: the audit trail is never updated or deleted
+    # PutItem and BatchWriteItem, for batch file jobs. IAM cannot tell a batch's puts from its deletes; the one
+    # function granted this (batch_worker) only puts, with keys it derives (LeadRepository.write_batch).
+    APPEND_BATCH = "append_batch"
     READ_WRITE = "read_write"
 
 
@@ -80,8 +90,8 @@ class FunctionSettings:
     ephemeral_storage_mb: int = 512
 
 
-# Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS), the authorizer and the training
-# workflow's TRAIN_FUNCTION.
+# Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS), the authorizer, the training
+# workflow's TRAIN_FUNCTION and the batch workflow's BATCH_WORKER_FUNCTION.
 # Least privilege: each function gets exactly the tables and buckets listed here (and the data key).
 FUNCTIONS: dict[str, FunctionSettings] = {
     "authorizer": FunctionSettings(512, 5, "API key authorizer", tables={API_KEYS: Access.READ}),
@@ -95,8 +105,18 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "batch_score": FunctionSettings(
         1024,
         60,
-        "Batch scoring",
-        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ},
+        "Batch scoring: up to 1,000 leads synchronously; batch file jobs (create, start, status)",
+        # REGISTRY read-write: batch job records. BATCH_BUCKET: checks a job's file, signs its upload / download URLs.
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ_WRITE},
+        buckets={MODELS_BUCKET: Access.READ, BATCH_BUCKET: Access.READ_WRITE},
+    ),
+    "batch_worker": FunctionSettings(
+        # 1,769 MB is one full vCPU: a chunk is CPU-bound scoring between DynamoDB and S3 round trips.
+        1769,
+        900,
+        "Batch file jobs: score a chunk of rows, finalize or record the failure of a job",
+        # AUDIT: decision records, appended in batches. REGISTRY: active model and config, the job's counters.
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND_BATCH, REGISTRY: Access.READ_WRITE},
         buckets={MODELS_BUCKET: Access.READ, BATCH_BUCKET: Access.READ_WRITE},
     ),
     "models": FunctionSettings(

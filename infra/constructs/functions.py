@@ -28,6 +28,7 @@ HANDLER = "app.lambda_handler"
 TABLE_ACTIONS = {
     config.Access.READ: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
     config.Access.APPEND: ["dynamodb:PutItem"],
+    config.Access.APPEND_BATCH: ["dynamodb:PutItem", "dynamodb:BatchWriteItem"],
     config.Access.READ_WRITE: [
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -54,14 +55,14 @@ TRAIN_BUILD_CONTEXT = [
 ]
 
 NO_DLQ_REASON = (
-    "Invoked synchronously (API Gateway proxy integration, or the training workflow's lambda:invoke tasks): the caller "
+    "Invoked synchronously (API Gateway proxy integration, or the training and batch workflows' lambda:invoke tasks): the caller "
     "receives the error and retries. A dead-letter queue only captures failed asynchronous invocations, which this function never gets."
 )
 XRAY_REASON = "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."
 
 
 def deployed_functions() -> set[str]:
-    return {*routes.FUNCTIONS, AUTHORIZER, config.TRAIN_FUNCTION}
+    return {*routes.FUNCTIONS, AUTHORIZER, config.TRAIN_FUNCTION, config.BATCH_WORKER_FUNCTION}
 
 
 def construct_name(function: str) -> str:
@@ -182,7 +183,7 @@ class LeadScoringFunctionsConstruct(Construct):
 
     def _table_arns(self, spec: TableSpec, access: config.Access) -> list[str]:
         arn = self._tables.tables[spec].table_arn
-        if access == config.Access.APPEND:
+        if access in (config.Access.APPEND, config.Access.APPEND_BATCH):
             return [arn]
         # Indexes by name, not "<table>/index/*": the resource spec knows them all.
         return [arn, *(f"{arn}/index/{index.name}" for index in spec.indexes)]

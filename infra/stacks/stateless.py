@@ -1,4 +1,4 @@
-"""Compute and API: layers, functions, the REST API and the training workflow; safe to destroy and redeploy."""
+"""Compute and API: layers, functions, the REST API, the training and batch workflows; safe to destroy and redeploy."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra import config
 from infra.constructs.api import LeadScoringApiConstruct
+from infra.constructs.batch_workflow import BatchWorkflowConstruct
 from infra.constructs.functions import LeadScoringFunctionsConstruct
 from infra.constructs.layers import FunctionLayersConstruct
 from infra.constructs.training_workflow import TrainingWorkflowConstruct
@@ -31,10 +32,24 @@ class StatelessStack(Stack):
             train_function=self.functions.functions[config.TRAIN_FUNCTION],
             starters=[self.functions.functions[config.TRAINING_STARTER]],
         )
+        # Same shape: the state machine refers to the worker, the batch_score function to the state machine.
+        self.batch = BatchWorkflowConstruct(
+            self,
+            "BatchWorkflow",
+            worker=self.functions.functions[config.BATCH_WORKER_FUNCTION],
+            starters=[self.functions.functions[config.BATCH_STARTER]],
+            key=data.data_key.key,
+        )
         CfnOutput(self, "ApiEndpoint", value=self.api.endpoint, description="Base URL of the lead scoring API")
         CfnOutput(
             self,
             "TrainingStateMachineArn",
             value=self.training.state_machine.state_machine_arn,
             description="The model training workflow (Step Functions)",
+        )
+        CfnOutput(
+            self,
+            "BatchStateMachineArn",
+            value=self.batch.state_machine.state_machine_arn,
+            description="Batch file jobs (Step Functions, Distributed Map)",
         )

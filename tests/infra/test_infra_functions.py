@@ -20,8 +20,8 @@ ZIP_FUNCTIONS = sorted(name for name, settings in config.FUNCTIONS.items() if no
 
 
 def test_one_function_per_deployed_folder(function_ids: dict[str, str]) -> None:
-    # The routed functions, the authorizer and the training workflow's steps (no route reaches train).
-    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train"} == set(config.FUNCTIONS)
+    # The routed functions, the authorizer and the workflows' steps (no route reaches train or batch_worker).
+    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train", "batch_worker"} == set(config.FUNCTIONS)
     assert set(routes.FUNCTIONS) >= {"score", "batch_score", "models", "config", "analytics", "audit"}
     assert "train" not in routes.FUNCTIONS
     assert config.TRAIN_FUNCTION == "train"
@@ -193,8 +193,8 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
         elif any(a.startswith("kms:") for a in actions):
             key_actions |= actions
         elif any(a.startswith("states:") for a in actions):
-            # Only the training starter, and only StartExecution (test_infra_training_workflow checks the resource).
-            assert name == config.TRAINING_STARTER
+            # Only the workflows' starters, and only StartExecution (the workflow tests check the resources).
+            assert name in (config.TRAINING_STARTER, config.BATCH_STARTER)
             assert actions == {"states:StartExecution"}
         else:
             assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -219,7 +219,11 @@ def test_access_matrix() -> None:
         "audit": ({"AuditTable": a.READ}, {}),
         "analytics": ({"LeadsTable": a.READ}, {}),
         "batch_score": (
-            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ},
+            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ_WRITE},
+            {"ModelsBucket": a.READ, "BatchBucket": a.READ_WRITE},
+        ),
+        "batch_worker": (
+            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND_BATCH, "RegistryTable": a.READ_WRITE},
             {"ModelsBucket": a.READ, "BatchBucket": a.READ_WRITE},
         ),
         "train": (

@@ -36,7 +36,9 @@ LOG_DELIVERY_AND_XRAY = {
 
 @pytest.fixture(scope="module")
 def state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    machines = synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine")
+    machines = {
+        k: v for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items() if k.startswith("TrainingWorkflow")
+    }
     assert len(machines) == 1, sorted(machines)
     [(logical_id, resource)] = machines.items()
     return logical_id, resource["Properties"]
@@ -145,7 +147,9 @@ def test_models_function_starts_the_workflow(synthesized: Synthesized, state_mac
         props = synthesized.function(name)["Properties"]
         env = props["Environment"]["Variables"]
         statements = _policy_statements(synthesized, props["Role"]["Fn::GetAtt"][0])
-        grants = [s for s in statements if any(a.startswith("states:") for a in _as_list(s["Action"]))]
+        grants = [
+            s for s in statements if any(a.startswith("states:") for a in _as_list(s["Action"])) and s["Resource"] == {"Ref": machine_id}
+        ]
         if STATE_MACHINE_ARN_ENV in env or grants:
             starters[name] = (env.get(STATE_MACHINE_ARN_ENV), grants)
     ref = {"Ref": machine_id}

@@ -22,6 +22,13 @@ def dynamodb_client() -> Any:
 
 
 @cache
+def dynamodb_bulk_client() -> Any:
+    """For batch-file writes of items already in wire format (LeadRepository.write_batch): botocore's parameter
+    validation would walk every attribute of every item again, about half the CPU a chunk costs."""
+    return boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
+
+
+@cache
 def s3() -> Any:
     return boto3.client("s3", config=_CONFIG)
 
@@ -33,5 +40,5 @@ def stepfunctions() -> Any:
 
 def reset() -> None:
     """Forget cached handles (tests that move between endpoints)."""
-    for factory in (dynamodb, dynamodb_client, s3, stepfunctions):
+    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions):
         factory.cache_clear()

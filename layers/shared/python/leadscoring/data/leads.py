@@ -80,9 +80,11 @@ class LeadRepository:
         self._batch_write(self._leads_table, lead_items)
 
     def _batch_write(self, table: str, items: Sequence[dict[str, Any]]) -> None:
-        client = aws.dynamodb_client()
+        client = aws.dynamodb_bulk_client()
         for start in range(0, len(items), ITEMS_PER_BATCH_WRITE):
-            pending: list[dict[str, Any]] = [{"PutRequest": {"Item": _wire(i)}} for i in items[start : start + ITEMS_PER_BATCH_WRITE]]
+            pending: list[dict[str, Any]] = [
+                {"PutRequest": {"Item": {k: wire_value(v) for k, v in i.items()}}} for i in items[start : start + ITEMS_PER_BATCH_WRITE]
+            ]
             for attempt in range(BATCH_WRITE_ATTEMPTS):
                 try:
                     response = client.batch_write_item(RequestItems={table: pending})
@@ -234,6 +236,28 @@ def lead_to_item(lead: Lead) -> dict[str, Any]:
 
 def item_to_lead(item: dict[str, Any]) -> Lead:
     return Lead.model_validate(from_item(item))
+
+
+def wire_value(value: Any) -> dict[str, Any]:
+    """One attribute in DynamoDB's wire format, for the item shapes lead_to_item / decision_item make (strings,
+    booleans, Decimal or int numbers, None, maps, lists). Several times faster than TypeSerializer, whose generic
+    type dispatch is most of a batch chunk's CPU; anything else raises rather than guess."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is Decimal or kind is int:
+        return {"N": str(value)}
+    if kind is dict:
+        return {"M": {k: wire_value(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [wire_value(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    if kind is float:
+        raise TypeError("Float types are not supported. Use Decimal types instead.")
+    return dict(_serializer.serialize(value))
 
 
 def _wire(item: dict[str, Any]) -> dict[str, Any]:

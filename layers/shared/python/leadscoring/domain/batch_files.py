@@ -11,7 +11,7 @@ from typing import Any
 from leadscoring.domain.errors import InvalidInput
 
 SAMPLE_BYTES = 64 * 1024  # read to check a file's header; also the basis of the row estimate
-MAX_FILE_BYTES = 1024 * 1024 * 1024  # 1 GiB: ~5 million typical rows; larger files are split by the caller
+MAX_FILE_BYTES = 512 * 1024 * 1024  # ~2 million typical rows; Finalize assembles the results file in memory
 RESULT_COLUMNS = ("row", "lead_id", "external_id", "score", "qualified", "priority", "grade")
 ERROR_COLUMNS = ("row", "field", "message", "type")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl"}
