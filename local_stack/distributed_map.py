@@ -35,7 +35,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 EMULATED_TASK_TIMEOUT_SECONDS = 24 * 3600  # the stand-in task runs the whole Map
 
 
-class ExceedToleratedFailureThreshold(Exception):  # noqa: N818  # named as Step Functions names this error
+class ExceedToleratedFailureThreshold(Exception):  # named as Step Functions names this error
     """Raised as the Map state's error; the state's Catch sees it as Step Functions would report it."""
 
 
@@ -144,7 +144,7 @@ def make_batches(items: list[Any], batcher: dict[str, Any], state_input: Any) ->
     current: list[Any] = []
     size = overhead
     for item in items:
-        item_bytes = len(json.dumps(item)) + 1
+        item_bytes = len(json.dumps(item)) + 2  # and its ", " separator
         if current and (len(current) >= most or size + item_bytes > max_bytes):
             batches.append({"Items": current, "BatchInput": batch_input})
             current, size = [], overhead

@@ -95,7 +95,9 @@ class BatchWorkflowConstruct(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket_objects_arn(BATCH_BUCKET.logical_id)]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt", "kms:DescribeKey"], resources=[key.key_arn]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions_arn]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions_arn])
+        )
 
         for starter in starters:
             self.state_machine.grants.start_execution(starter)

@@ -25,7 +25,9 @@ CATCH = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recor
 @pytest.fixture(scope="module")
 def state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
     machines = {
-        k: v for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items() if k.startswith("BatchWorkflow")
+        k: v
+        for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items()
+        if k.startswith("BatchWorkflow")
     }
     assert len(machines) == 1, sorted(machines)
     [(logical_id, resource)] = machines.items()
@@ -93,7 +95,9 @@ def test_definition_is_the_shared_batch_workflow(definition: dict[str, Any]) -> 
     ("file_format", "reader_config"),
     [("csv", {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}), ("jsonl", {"InputType": "JSONL"})],
 )
-def test_a_distributed_map_per_format_reads_the_file_in_chunks(definition: dict[str, Any], file_format: str, reader_config: dict[str, str]) -> None:
+def test_a_distributed_map_per_format_reads_the_file_in_chunks(
+    definition: dict[str, Any], file_format: str, reader_config: dict[str, str]
+) -> None:
     states = definition["States"]
     choice = states[definition["StartAt"]]
     assert choice["Type"] == "Choice"
@@ -127,7 +131,10 @@ def test_finalize_and_failure_run_in_the_worker(definition: dict[str, Any]) -> N
     finalize, record = states["Finalize"], states["RecordFailure"]
     assert finalize["Parameters"] == {"FunctionName": WORKER_ARN, "Payload": {"step": "finalize", "job.$": "$.job"}}
     assert finalize["End"] is True and finalize["Catch"] == CATCH
-    assert record["Parameters"] == {"FunctionName": WORKER_ARN, "Payload": {"step": "record_failure", "job.$": "$.job", "error.$": "$.error"}}
+    assert record["Parameters"] == {
+        "FunctionName": WORKER_ARN,
+        "Payload": {"step": "record_failure", "job.$": "$.job", "error.$": "$.error"},
+    }
     assert record["Next"] == "BatchFailed" and "Catch" not in record
     assert [r["ErrorEquals"] for r in record["Retry"]] == [TRANSIENT_LAMBDA_ERRORS]
     assert states["BatchFailed"]["Type"] == "Fail"
@@ -150,7 +157,7 @@ def test_role_reaches_the_worker_the_batch_files_and_its_own_children_only(
     worker = _text(worker_arn)
     prefix = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
     assert granted.pop("lambda:InvokeFunction") == [worker, f"{worker}:*"]
-    assert granted.pop("s3:GetObject") == [f"arn:<AWS::Partition>:s3:::leadscoring-batch-<AWS::AccountId>-<AWS::Region>/*"]
+    assert granted.pop("s3:GetObject") == ["arn:<AWS::Partition>:s3:::leadscoring-batch-<AWS::AccountId>-<AWS::Region>/*"]
     assert granted.pop("states:StartExecution") == [f"{prefix}:stateMachine:{STATE_MACHINE_NAME}"]
     assert granted.pop("states:DescribeExecution") == granted.pop("states:StopExecution") == [f"{prefix}:execution:{STATE_MACHINE_NAME}/*"]
     [key] = granted.pop("kms:Decrypt")

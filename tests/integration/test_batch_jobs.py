@@ -4,9 +4,10 @@ local_stack.distributed_map), with the real batch_worker handler storing leads i
 from __future__ import annotations
 
 import csv
-import os
 import io
+import itertools
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,6 @@ import requests
 from leadscoring.data import aws
 from leadscoring.demo_data import generate
 from leadscoring.resources import REGISTRY
-from leadscoring.schemas.lead import LeadInput
 from leadscoring.services import wiring
 
 from .conftest import Tenant
@@ -139,13 +139,34 @@ def test_a_csv_file_with_bad_rows_stores_every_good_lead_once_and_lists_every_ba
     assert job["progress"] == 1.0 and job["finished_at"] and job["failure_reason"] is None
 
     errors = download(job["errors_url"])
-    wrong_type = {**leads[4], "attributes": {**leads[4]["attributes"], "behavioral": {**leads[4]["attributes"]["behavioral"], "page_views": "lots"}}}
-    negative = {**leads[700], "attributes": {**leads[700]["attributes"], "behavioral": {**leads[700]["attributes"]["behavioral"], "page_views": -5}}}
+    wrong_type = {
+        **leads[4],
+        "attributes": {**leads[4]["attributes"], "behavioral": {**leads[4]["attributes"]["behavioral"], "page_views": "lots"}},
+    }
+    negative = {
+        **leads[700],
+        "attributes": {**leads[700]["attributes"], "behavioral": {**leads[700]["attributes"]["behavioral"], "page_views": -5}},
+    }
     expected = [
-        {"row": "5", "field": "behavioral.page_views", "message": api_messages(api, batch_tenant, wrong_type)[0], "type": errors[0]["type"]},
+        {
+            "row": "5",
+            "field": "behavioral.page_views",
+            "message": api_messages(api, batch_tenant, wrong_type)[0],
+            "type": errors[0]["type"],
+        },
         {"row": "9", "field": "email", "message": errors[1]["message"], "type": errors[1]["type"]},
-        {"row": "13", "field": "external_id", "message": "the same lead as row 2 (same external_id or email)", "type": "duplicate_in_batch"},
-        {"row": "701", "field": "behavioral.page_views", "message": api_messages(api, batch_tenant, negative)[0], "type": errors[3]["type"]},
+        {
+            "row": "13",
+            "field": "external_id",
+            "message": "the same lead as row 2 (same external_id or email)",
+            "type": "duplicate_in_batch",
+        },
+        {
+            "row": "701",
+            "field": "behavioral.page_views",
+            "message": api_messages(api, batch_tenant, negative)[0],
+            "type": errors[3]["type"],
+        },
     ]
     assert errors == expected
     assert errors[1]["type"] in ("missing", "string_too_short", "value_error") and errors[1]["message"]
@@ -244,9 +265,11 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     assert len(download(job["results_url"])) == 1100
     # Each chunk counted once: the chunks' rows tile the file exactly.
     chunks = sorted(
-        (int(c["first_row"]), int(c["rows"])) for c in job_records(batch_tenant.client_id) if c["item"].startswith(f"BATCHJOB#{job['job_id']}#CHUNK#")
+        (int(c["first_row"]), int(c["rows"]))
+        for c in job_records(batch_tenant.client_id)
+        if c["item"].startswith(f"BATCHJOB#{job['job_id']}#CHUNK#")
     )
-    assert chunks[0][0] == 1 and all(a + n == b for (a, n), (b, _) in zip(chunks, chunks[1:], strict=False))
+    assert chunks[0][0] == 1 and all(a + n == b for (a, n), (b, _) in itertools.pairwise(chunks))
     assert sum(n for _, n in chunks) == 1100
 
 
@@ -305,7 +328,17 @@ def files(batch_tenant: Tenant) -> Iterator[None]:
         ({"file": {"key": "refuse/good.csv", "format": "csv"}, "leads": [{"email": "a@example.com"}]}, 422, None),
         ({"upload": {"format": "parquet"}}, 422, "upload.format"),
     ],
-    ids=["not-csv-or-jsonl", "binary", "csv-called-jsonl", "missing-column", "missing-file", "dot-dot", "absolute", "two-kinds", "upload-format"],
+    ids=[
+        "not-csv-or-jsonl",
+        "binary",
+        "csv-called-jsonl",
+        "missing-column",
+        "missing-file",
+        "dot-dot",
+        "absolute",
+        "two-kinds",
+        "upload-format",
+    ],
 )
 def test_bad_files_are_refused_and_create_nothing(
     api: Api, batch_tenant: Tenant, tables: Tables, files: None, body: dict[str, Any], status: int, field: str | None

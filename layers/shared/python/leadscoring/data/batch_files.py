@@ -26,7 +26,9 @@ class BatchFiles:
             return int(aws.s3().head_object(Bucket=self._bucket, Key=self.key(client_id, relative))["ContentLength"])
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                raise NotFound(f"No file {relative} in your folder", [{"field": "file.key", "message": "no such file", "type": "not_found"}]) from exc
+                raise NotFound(
+                    f"No file {relative} in your folder", [{"field": "file.key", "message": "no such file", "type": "not_found"}]
+                ) from exc
             raise
 
     def head_bytes(self, client_id: str, relative: str, count: int) -> bytes:

@@ -72,7 +72,9 @@ class BatchJobRepository:
 
     def create(self, client_id: str, job: JobRecord) -> None:
         item = {**to_item(job.model_dump(mode="json", exclude_none=True)), "client_id": client_id, "item": job_item(job.job_id)}
-        aws.dynamodb().Table(self._table).put_item(Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"})
+        aws.dynamodb().Table(self._table).put_item(
+            Item=item, ConditionExpression="attribute_not_exists(#i)", ExpressionAttributeNames={"#i": "item"}
+        )
 
     def get(self, client_id: str, job_id: str) -> JobRecord | None:
         found = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": job_item(job_id)}, ConsistentRead=True)
@@ -90,14 +92,24 @@ class BatchJobRepository:
 
     def release_start(self, client_id: str, job_id: str) -> None:
         """Undo a claim whose execution could not be started, so the caller can start it again."""
-        self._update(client_id, job_id, "SET #s = :pending REMOVE started_at", "#s = :running AND attribute_not_exists(execution_arn)", {":pending": "pending", ":running": "running"})
+        self._update(
+            client_id,
+            job_id,
+            "SET #s = :pending REMOVE started_at",
+            "#s = :running AND attribute_not_exists(execution_arn)",
+            {":pending": "pending", ":running": "running"},
+        )
 
     def set_execution(self, client_id: str, job_id: str, execution_arn: str) -> None:
         self._update(client_id, job_id, "SET execution_arn = :arn", "attribute_exists(job_id)", {":arn": execution_arn})
 
     def count_chunk(self, client_id: str, job_id: str, chunk: ChunkRecord) -> bool:
         """Add a chunk's counts to its job exactly once; False when this chunk was already counted."""
-        marker = {**to_item(chunk.model_dump(mode="json", exclude_none=True)), "client_id": client_id, "item": chunk_item(job_id, chunk.first_row)}
+        marker = {
+            **to_item(chunk.model_dump(mode="json", exclude_none=True)),
+            "client_id": client_id,
+            "item": chunk_item(job_id, chunk.first_row),
+        }
         serializer = _serializer
         values = {f":{name}": getattr(chunk, name) for name in ("rows", "scored", "invalid")}
         try:
@@ -153,7 +165,13 @@ class BatchJobRepository:
             job_id,
             "SET #s = :succeeded, finished_at = :at, results_key = :results, errors_key = :errors",
             "#s = :running",
-            {":succeeded": "succeeded", ":running": "running", ":at": finished_at.isoformat(), ":results": results_key, ":errors": errors_key},
+            {
+                ":succeeded": "succeeded",
+                ":running": "running",
+                ":at": finished_at.isoformat(),
+                ":results": results_key,
+                ":errors": errors_key,
+            },
         )
 
     def fail(self, client_id: str, job_id: str, finished_at: datetime, reason: str) -> bool:

@@ -21,7 +21,10 @@ def relative_key(key: str, field: str = "file.key") -> str:
     """A key relative to the caller's own folder; '..' and absolute keys cannot leave it."""
     parts = key.split("/")
     if key.startswith("/") or ".." in parts or "" in parts or any(c in key for c in "\\\x00"):
-        raise InvalidInput("The file key must be a path inside your own folder", [{"field": field, "message": "no leading /, '..' or empty parts", "type": "value_error"}])
+        raise InvalidInput(
+            "The file key must be a path inside your own folder",
+            [{"field": field, "message": "no leading /, '..' or empty parts", "type": "value_error"}],
+        )
     return key
 
 
@@ -32,17 +35,21 @@ def job_folder(job_id: str) -> str:
 def _text(sample: bytes, truncated: bool) -> str:
     if b"\x00" in sample:
         raise _not_text()
+    sample = sample.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is not part of the header
     try:
-        return sample.decode("utf-8-sig")
+        return sample.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A ranged read may cut a multi-byte character at its end; anything earlier is not UTF-8 text.
         if truncated and exc.start >= len(sample) - 3:
-            return sample[: exc.start].decode("utf-8-sig")
+            return sample[: exc.start].decode("utf-8")
         raise _not_text() from exc
 
 
 def _not_text() -> InvalidInput:
-    return InvalidInput("The file is not a UTF-8 text CSV or JSONL file", [{"field": "file.format", "message": "not a CSV/JSONL text file", "type": "file_format"}])
+    return InvalidInput(
+        "The file is not a UTF-8 text CSV or JSONL file",
+        [{"field": "file.format", "message": "not a CSV/JSONL text file", "type": "file_format"}],
+    )
 
 
 def file_columns(sample: bytes, file_format: str, truncated: bool) -> list[str]:
@@ -57,7 +64,7 @@ def file_columns(sample: bytes, file_format: str, truncated: bool) -> list[str]:
         raise InvalidInput(f"Cannot read the file's first line: {message}", [{"field": "file", "message": message, "type": "file_format"}])
     if file_format == "csv":
         header = next(csv.reader([first]))
-        return [column.strip() for column in header]
+        return header  # as ItemReader will name the values: " source " is not "source"
     try:
         obj = json.loads(first)
     except ValueError as exc:

@@ -57,7 +57,10 @@ class BatchJobs:
     def start(self, principal: Principal, job_id: str) -> BatchJob:
         job = self._get(principal.client_id, job_id)
         if job.status != "pending":
-            raise Conflict(f"Job {job_id} has already been started (status {job.status})", [{"field": "job_id", "message": job.status, "type": "conflict"}])
+            raise Conflict(
+                f"Job {job_id} has already been started (status {job.status})",
+                [{"field": "job_id", "message": job.status, "type": "conflict"}],
+            )
         self._require_workflow()
         size, estimate = self._check_file(principal.client_id, job.file_key, job.format, field="file")
         return self._start(principal.client_id, job, size, estimate)
@@ -103,7 +106,9 @@ class BatchJobs:
         assert self._starter is not None  # checked by _require_workflow
         started_at = datetime.now(UTC)
         if not self._jobs.claim_start(client_id, job.job_id, started_at, size, estimate):
-            raise Conflict(f"Job {job.job_id} has already been started", [{"field": "job_id", "message": "already started", "type": "conflict"}])
+            raise Conflict(
+                f"Job {job.job_id} has already been started", [{"field": "job_id", "message": "already started", "type": "conflict"}]
+            )
         payload = {
             "job": {
                 "client_id": client_id,
@@ -128,7 +133,9 @@ class BatchJobs:
         size = self._files.size(client_id, key)
         if size > MAX_FILE_BYTES:
             limit = MAX_FILE_BYTES // 2**20
-            raise PayloadTooLarge(f"The file is over {limit} MiB; split it", [{"field": field, "message": f"over {limit} MiB", "type": "too_large"}])
+            raise PayloadTooLarge(
+                f"The file is over {limit} MiB; split it", [{"field": field, "message": f"over {limit} MiB", "type": "too_large"}]
+            )
         if size == 0:
             raise InvalidInput("The file is empty", [{"field": field, "message": "empty file", "type": "file_format"}])
         sample = self._files.head_bytes(client_id, key, min(size, SAMPLE_BYTES))

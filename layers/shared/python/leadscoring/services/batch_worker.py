@@ -40,7 +40,7 @@ class BatchWorker:
         if self._jobs.get(client_id, job_id) is None:
             raise NotFound(f"No batch job {job_id}")
         scored_at = datetime.fromisoformat(str(batch["scored_at"]))
-        ordered = sorted(((int(item["index"]), item["row"]) for item in items), key=lambda pair: pair[0])
+        ordered = sorted(((int(item["index"]), _without_bom(item["row"])) for item in items), key=lambda pair: pair[0])
         indexes = [index for index, _ in ordered]
         if len(set(indexes)) != len(indexes):
             raise ValueError("A chunk repeats a row index")
@@ -64,7 +64,9 @@ class BatchWorker:
         first_row = indexes[0] + 1
         invalid_rows = {error.row for error in scored.errors}
         if len(scored.results) + len(invalid_rows) != len(indexes):
-            raise RuntimeError(f"Chunk at row {first_row}: {len(scored.results)} scored + {len(invalid_rows)} invalid != {len(indexes)} rows")
+            raise RuntimeError(
+                f"Chunk at row {first_row}: {len(scored.results)} scored + {len(invalid_rows)} invalid != {len(indexes)} rows"
+            )
         chunk = ChunkRecord(
             first_row=first_row,
             rows=len(indexes),
@@ -131,6 +133,14 @@ class BatchWorker:
             details = decision.get("details")
             if decision.get("lead_id") in stored and isinstance(details, dict) and "updated_existing" in details:
                 details["updated_existing"] = True
+
+
+def _without_bom(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A CSV saved with a byte-order mark may give its first column's name with the mark in front; the check
+    before the job read the header without it, so every row must too."""
+    if any(key.startswith("\ufeff") for key in row):
+        return {key.removeprefix("\ufeff"): value for key, value in row.items()}
+    return row
 
 
 def failure_reason(error: Mapping[str, Any]) -> str:

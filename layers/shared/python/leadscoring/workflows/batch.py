@@ -51,7 +51,11 @@ def batch_definition(worker_arn: str) -> dict[str, Any]:
         | {"Next": "BatchFailed"},
         "BatchFailed": {"Type": "Fail", "Error": "BatchJobFailed", "Cause": "See the job's failure_reason (GET /batch-score/{job_id})"},
     }
-    return {"Comment": "Score a CSV/JSONL file of leads in chunks (Distributed Map) and record the results", "StartAt": "ChooseReader", "States": states}
+    return {
+        "Comment": "Score a CSV/JSONL file of leads in chunks (Distributed Map) and record the results",
+        "StartAt": "ChooseReader",
+        "States": states,
+    }
 
 
 def _score_rows(worker_arn: str, file_format: str) -> dict[str, Any]:

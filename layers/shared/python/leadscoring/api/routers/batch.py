@@ -43,7 +43,9 @@ def batch_score(request: Annotated[BatchScoreRequest, Body()]) -> tuple[BatchSco
     return response, 200
 
 
-@router.post(f"{API_PREFIX}/batch-score/<job_id>/start", summary="Start a batch file job once its file is uploaded (202)", tags=["Lead scoring"])
+@router.post(
+    f"{API_PREFIX}/batch-score/<job_id>/start", summary="Start a batch file job once its file is uploaded (202)", tags=["Lead scoring"]
+)
 def start_batch_job(job_id: JobIdPath) -> tuple[BatchJob, int]:
     return batch_jobs().start(principal_of(router.current_event.raw_event), job_id), 202
 
