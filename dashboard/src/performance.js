@@ -6,6 +6,7 @@ import { count, dateTime, daysAgo, h, money, percent, ratio, score } from "./for
 
 const FEED_INTERVAL_MS = 2500;
 const FEED_SIZE = 20;
+const NEW_FOR_MS = 10_000;
 const PRESETS = {
   "7d": { label: "Last 7 days", days: 7, granularity: "day" },
   "30d": { label: "Last 30 days", days: 30, granularity: "day" },
@@ -80,7 +81,7 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
   let request = null; // AbortController of the report being fetched
   let feedTimer = null;
   let feedController = null;
-  let seenLeads = null; // ids in the feed at the previous poll; null until the first poll
+  let feedRows = null; // the feed's rows at the previous poll; null until the first poll
   let stopped = false;
   const knownSources = new Set();
 
@@ -206,11 +207,19 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
 
   function feedPanel() {
     el.feedBody = h("tbody");
-    el.feedStatus = h("p", { class: "help", id: "feed-status", role: "status" }, "Connecting…");
+    el.feedStatus = h("p", { class: "help", id: "feed-status" }, "Connecting…");
+    // Announces arrivals only: the poll's own status would make a screen reader speak every 2.5 s.
+    el.feedAnnouncer = h("p", { class: "visually-hidden", role: "status" });
     return h(
       "section",
       { class: "panel feed", id: "live-feed", "aria-labelledby": "feed-title" },
-      h("div", { class: "panel-head" }, h("h2", { id: "feed-title" }, h("span", { class: "live-dot", "aria-hidden": "true" }), "Live feed: newly scored leads"), el.feedStatus),
+      h(
+        "div",
+        { class: "panel-head" },
+        h("h2", { id: "feed-title" }, h("span", { class: "live-dot", "aria-hidden": "true" }), "Live feed: newly scored leads"),
+        el.feedStatus,
+        el.feedAnnouncer,
+      ),
       h(
         "div",
         { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Newly scored leads" },
@@ -385,29 +394,46 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     feedTimer = setTimeout(pollFeed, FEED_INTERVAL_MS);
   }
 
+  // Rows are kept by lead and score time, so a row's highlight is not restarted by the next poll; a lead
+  // first seen after the first poll is highlighted for NEW_FOR_MS.
   function showFeed(leads) {
-    const previous = seenLeads;
-    seenLeads = new Set(leads.map((lead) => lead.id));
+    const previous = feedRows;
+    feedRows = new Map();
     if (!leads.length) {
       el.feedBody.replaceChildren(h("tr", {}, h("td", { colspan: 7, class: "help" }, "No leads scored yet. New leads appear here as they are scored.")));
       return;
     }
-    el.feedBody.replaceChildren(
-      ...leads.map((lead) => {
-        const fresh = previous !== null && !previous.has(lead.id);
-        return h(
-          "tr",
-          { class: fresh ? "is-new" : null, dataset: { leadId: lead.id } },
-          h("td", {}, h("time", { datetime: lead.scored_at }, dateTime(lead.scored_at))),
-          h("td", {}, h("span", { class: "lead-name" }, lead.name), h("span", { class: "lead-email" }, lead.email), fresh ? h("span", { class: "badge badge-new" }, "New") : null),
-          h("td", {}, lead.company ?? "—"),
-          h("td", {}, lead.source),
-          h("td", { class: "num" }, score(lead.score)),
-          h("td", {}, lead.grade ? h("span", { class: `grade grade-${lead.grade}` }, lead.grade) : "—"),
-          h("td", {}, lead.qualified ? "Yes" : "No"),
-        );
-      }),
+    let arrived = 0;
+    for (const lead of leads) {
+      const key = `${lead.id}@${lead.scored_at}`;
+      const known = previous?.get(key);
+      if (!known && previous !== null) arrived += 1;
+      feedRows.set(key, known ?? feedRow(lead, previous !== null));
+    }
+    el.feedBody.replaceChildren(...feedRows.values());
+    if (arrived) el.feedAnnouncer.textContent = arrived === 1 ? "1 new lead scored" : `${arrived} new leads scored`;
+  }
+
+  function feedRow(lead, fresh) {
+    const badge = fresh ? h("span", { class: "badge badge-new" }, "New") : null;
+    const row = h(
+      "tr",
+      { class: fresh ? "is-new" : null, dataset: { leadId: lead.id } },
+      h("td", {}, h("time", { datetime: lead.scored_at }, dateTime(lead.scored_at))),
+      h("td", {}, h("span", { class: "lead-name" }, lead.name), h("span", { class: "lead-email" }, lead.email), badge),
+      h("td", {}, lead.company ?? "—"),
+      h("td", {}, lead.source),
+      h("td", { class: "num" }, score(lead.score)),
+      h("td", {}, lead.grade ? h("span", { class: `grade grade-${lead.grade}` }, lead.grade) : "—"),
+      h("td", {}, lead.qualified ? "Yes" : "No"),
     );
+    if (fresh) {
+      setTimeout(() => {
+        row.classList.remove("is-new");
+        badge.remove();
+      }, NEW_FOR_MS);
+    }
+    return row;
   }
 
   function unmount() {
