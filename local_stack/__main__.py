@@ -30,9 +30,14 @@ def main() -> int:
     from leadscoring.services import wiring
     from local_stack.gateway import LocalGateway
     from local_stack.seed import DEMO_CLIENT, seed_tenant
+    from local_stack.streams import leads_stream_poller
 
+    # The leads table's stream feeds the real aggregator, as the deployed event source mapping does.
+    stream = leads_stream_poller()
+    stream.start()
     print("Training the first model and seeding demo leads...", flush=True)
     seeded = seed_tenant()
+    stream.drain()  # the Performance page shows the seeded leads from the first request
     key = wiring.api_key_repository().create(DEMO_CLIENT, Role.ADMIN, "local admin", key=os.environ.get("LEADSCORING_API_KEY") or None)
     gateway = LocalGateway()
     server = make_server("127.0.0.1", port, gateway, threaded=True)
@@ -55,6 +60,7 @@ def main() -> int:
         pass
     finally:
         server.shutdown()
+        stream.stop()
         moto.stop()
     return 0
 

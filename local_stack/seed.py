@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from leadscoring.demo_data import generate
+import boto3
+
+from leadscoring.demo_data import DemoLead, generate
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
+from leadscoring.resources import LEADS
 from leadscoring.routes import Role
-from leadscoring.schemas.lead import ConversionStatus, LeadInput
+from leadscoring.schemas.conversion import ConversionUpdate
+from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput
 from leadscoring.schemas.model import ModelDefinition
 from leadscoring.services import wiring
 from leadscoring.training.trainer import train_model
@@ -18,6 +24,8 @@ DEMO_CLIENT = "demo"
 BASELINE_MODEL = "baseline"
 HISTORY_ROWS = 3000
 SEEDED_LEADS = 200
+SPREAD_DAYS = 60  # demo leads are created over the last two months, so the Performance page has history
+OPEN_DAYS = 14  # leads younger than this are still being worked: some contacted or qualified, none closed
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,43 @@ def seed_tenant(client_id: str = DEMO_CLIENT, leads: int = SEEDED_LEADS, history
     registry.register(client_id, trained.model, trained.onnx_bytes, trained.metadata)
     wiring.configuration_service().activate(system, BASELINE_MODEL, "1")
 
-    scoring, repository = wiring.scoring_service(), wiring.lead_repository()
+    scoring, conversions = wiring.scoring_service(), wiring.conversion_service()
+    rng = random.Random(43)
+    now = datetime.now(UTC)
     for i, demo in enumerate(generate(leads, seed=29)):
         lead = scoring.score_lead(system, LeadInput.model_validate(demo.lead))
-        # Most demo leads have a known outcome; the newest fifth are still open.
-        if i < leads * 4 // 5:
-            status: ConversionStatus = "converted" if demo.converted else "lost"
-            repository.set_outcome(client_id, lead.id, status, lead.scored_at.isoformat(), demo.revenue)
+        # Oldest first: lead i of n was created (n - i) / n of the spread ago; the newest fifth are still open.
+        created = now - timedelta(days=SPREAD_DAYS * (leads - i) / leads, hours=rng.uniform(0, 6))
+        lead = _backdate(lead, created)
+        for status, when, revenue in _progress(demo, created, now, open_=i >= leads * 4 // 5, rng=rng):
+            conversions.record(system, lead.id, ConversionUpdate(conversion_status=status, conversion_date=when, revenue=revenue))
     return SeedResult("1", trained.model.roc_auc or 0.0, leads)
+
+
+def _backdate(lead: Lead, created: datetime) -> Lead:
+    """Demo history: move a just-scored lead's creation back in time (the stream carries the move to the aggregates)."""
+    stamp = created.isoformat()
+    boto3.resource("dynamodb").Table(LEADS.local_name).update_item(
+        Key={"client_id": lead.client_id, "id": lead.id},
+        UpdateExpression="SET created_at = :c, updated_at = :c",
+        ExpressionAttributeValues={":c": stamp},
+    )
+    return lead.model_copy(update={"created_at": created, "updated_at": created})
+
+
+def _progress(
+    demo: DemoLead, created: datetime, now: datetime, open_: bool, rng: random.Random
+) -> list[tuple[ConversionStatus, datetime, float | None]]:
+    """The status changes a demo lead went through, dated between its creation and now."""
+    if open_:
+        path: list[ConversionStatus] = rng.choice([[], [], ["contacted"], ["contacted", "qualified"], ["qualified"]])
+    elif demo.converted:
+        path = rng.choice([["contacted", "qualified", "converted"], ["qualified", "converted"], ["converted"]])
+    else:
+        path = rng.choice([["contacted", "lost"], ["contacted", "qualified", "lost"], ["lost"]])
+    span = (now - created) * 0.9
+    steps = []
+    for n, status in enumerate(path, start=1):
+        revenue = demo.revenue if status == "converted" else None
+        steps.append((status, created + span * n / len(path), revenue))
+    return steps

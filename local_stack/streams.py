@@ -56,7 +56,9 @@ class StreamPoller:
         if after is None:
             found = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
         else:
-            found = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+            found = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after
+            )
         return str(found["ShardIterator"])
 
     def _drain_shard(self, streams: Any, arn: str, shard: str) -> int:
