@@ -302,7 +302,9 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
   }
 
   function showError(error) {
-    const detail = error instanceof ApiError && error.details?.length ? error.details.map((d) => `${d.field}: ${d.message}`).join("; ") : "";
+    // Details name the offending parameter; shown when the message does not already say it.
+    const details = error instanceof ApiError ? error.details.map((d) => `${d.field}: ${d.message}`) : [];
+    const detail = details.filter((d) => !error.message.includes(d)).join("; ");
     const retry = h("button", { type: "button", class: "button", onclick: () => load() }, "Try again");
     el.error.replaceChildren(
       h("h2", {}, "The report could not be loaded"),
