@@ -8,7 +8,18 @@ from pathlib import Path
 
 from aws_cdk import aws_logs as logs
 
-from leadscoring.resources import API_KEYS, AUDIT, BATCH_BUCKET, IDEMPOTENCY, LEADS, MODELS_BUCKET, REGISTRY, BucketSpec, TableSpec
+from leadscoring.resources import (
+    AGGREGATES,
+    API_KEYS,
+    AUDIT,
+    BATCH_BUCKET,
+    IDEMPOTENCY,
+    LEADS,
+    MODELS_BUCKET,
+    REGISTRY,
+    BucketSpec,
+    TableSpec,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -69,6 +80,15 @@ BATCH_WORKER_FUNCTION = "batch_worker"
 BATCH_STARTER = "batch_score"
 BATCH_WORKFLOW_TIMEOUT_HOURS = 24
 
+# Analytics aggregates: AGGREGATOR_FUNCTION consumes the leads table's stream (infra/constructs/analytics.py).
+# Batches of 100 records fill its transactions; a failing record is retried on its own (bisect, reported item
+# failures) for at most a day, then its batch's description goes to a dead-letter queue.
+AGGREGATOR_FUNCTION = "aggregator"
+AGGREGATOR_BATCH_SIZE = 100
+AGGREGATOR_BATCH_WINDOW_SECONDS = 1
+AGGREGATOR_RETRY_ATTEMPTS = 20
+AGGREGATOR_MAX_RECORD_AGE_HOURS = 24
+
 
 class Access(Enum):
     READ = "read"
@@ -76,6 +96,10 @@ class Access(Enum):
     # PutItem and BatchWriteItem, for batch file jobs. IAM cannot tell a batch's puts from its deletes; the one
     # function granted this (batch_worker) only puts, with keys it derives (LeadRepository.write_batch).
     APPEND_BATCH = "append_batch"
+    # Reads and PutItem: conversion history is read back, and still never updated or deleted.
+    READ_APPEND = "read_append"
+    # PutItem and UpdateItem: the aggregator's markers and counter ADDs, nothing else.
+    COUNT = "count"
     READ_WRITE = "read_write"
 
 
@@ -91,7 +115,7 @@ class FunctionSettings:
 
 
 # Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS), the authorizer, the training
-# workflow's TRAIN_FUNCTION and the batch workflow's BATCH_WORKER_FUNCTION.
+# workflow's TRAIN_FUNCTION, the batch workflow's BATCH_WORKER_FUNCTION and the AGGREGATOR_FUNCTION.
 # Least privilege: each function gets exactly the tables and buckets listed here (and the data key).
 FUNCTIONS: dict[str, FunctionSettings] = {
     "authorizer": FunctionSettings(512, 5, "API key authorizer", tables={API_KEYS: Access.READ}),
@@ -99,7 +123,8 @@ FUNCTIONS: dict[str, FunctionSettings] = {
         1024,
         10,
         "Real-time lead scoring (onnxruntime)",
-        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ, IDEMPOTENCY: Access.READ_WRITE},
+        # AUDIT read too: a lead's conversion history (GET /leads/{id}/conversions).
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.READ_APPEND, REGISTRY: Access.READ, IDEMPOTENCY: Access.READ_WRITE},
         buckets={MODELS_BUCKET: Access.READ},
     ),
     "batch_score": FunctionSettings(
@@ -134,7 +159,9 @@ FUNCTIONS: dict[str, FunctionSettings] = {
         tables={REGISTRY: Access.READ_WRITE, AUDIT: Access.APPEND},
         buckets={MODELS_BUCKET: Access.READ_WRITE},
     ),
-    "analytics": FunctionSettings(512, 29, "Performance and analytics", tables={LEADS: Access.READ}),
+    # Never the leads: reports are read from the aggregates; REGISTRY for thresholds, costs and model filters.
+    "analytics": FunctionSettings(512, 29, "Performance and analytics", tables={AGGREGATES: Access.READ, REGISTRY: Access.READ}),
+    "aggregator": FunctionSettings(512, 60, "Leads stream -> analytics aggregates (exactly once)", tables={AGGREGATES: Access.COUNT}),
     "audit": FunctionSettings(512, 10, "Audit trail", tables={AUDIT: Access.READ}),
     "train": FunctionSettings(
         3008,

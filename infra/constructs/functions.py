@@ -29,6 +29,14 @@ TABLE_ACTIONS = {
     config.Access.READ: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
     config.Access.APPEND: ["dynamodb:PutItem"],
     config.Access.APPEND_BATCH: ["dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+    config.Access.READ_APPEND: [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+    ],
+    config.Access.COUNT: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
     config.Access.READ_WRITE: [
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -62,7 +70,7 @@ XRAY_REASON = "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetry
 
 
 def deployed_functions() -> set[str]:
-    return {*routes.FUNCTIONS, AUTHORIZER, config.TRAIN_FUNCTION, config.BATCH_WORKER_FUNCTION}
+    return {*routes.FUNCTIONS, AUTHORIZER, config.TRAIN_FUNCTION, config.BATCH_WORKER_FUNCTION, config.AGGREGATOR_FUNCTION}
 
 
 def construct_name(function: str) -> str:

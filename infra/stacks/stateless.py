@@ -8,12 +8,14 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra import config
+from infra.constructs.analytics import LeadAggregatesConstruct
 from infra.constructs.api import LeadScoringApiConstruct
 from infra.constructs.batch_workflow import BatchWorkflowConstruct
 from infra.constructs.functions import LeadScoringFunctionsConstruct
 from infra.constructs.layers import FunctionLayersConstruct
 from infra.constructs.training_workflow import TrainingWorkflowConstruct
 from infra.stacks.stateful import StatefulStack
+from leadscoring.resources import LEADS
 
 
 class StatelessStack(Stack):
@@ -39,6 +41,12 @@ class StatelessStack(Stack):
             worker=self.functions.functions[config.BATCH_WORKER_FUNCTION],
             starters=[self.functions.functions[config.BATCH_STARTER]],
             key=data.data_key.key,
+        )
+        self.aggregates = LeadAggregatesConstruct(
+            self,
+            "Aggregates",
+            aggregator=self.functions.functions[config.AGGREGATOR_FUNCTION],
+            leads=data.tables.tables[LEADS],
         )
         CfnOutput(self, "ApiEndpoint", value=self.api.endpoint, description="Base URL of the lead scoring API")
         CfnOutput(

@@ -20,8 +20,8 @@ ZIP_FUNCTIONS = sorted(name for name, settings in config.FUNCTIONS.items() if no
 
 
 def test_one_function_per_deployed_folder(function_ids: dict[str, str]) -> None:
-    # The routed functions, the authorizer and the workflows' steps (no route reaches train or batch_worker).
-    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train", "batch_worker"} == set(config.FUNCTIONS)
+    # The routed functions, the authorizer, the workflows' steps and the stream's aggregator (no route reaches those).
+    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train", "batch_worker", "aggregator"} == set(config.FUNCTIONS)
     assert set(routes.FUNCTIONS) >= {"score", "batch_score", "models", "config", "analytics", "audit"}
     assert "train" not in routes.FUNCTIONS
     assert config.TRAIN_FUNCTION == "train"
@@ -138,6 +138,11 @@ def test_training_build_context_is_staged_small(synthesized: Synthesized) -> Non
 # Least privilege ---------------------------------------------------------------------------------------------
 
 
+STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+# ListStreams takes no resource; only the function with a stream event source gets it.
+_STREAM_LISTING = {config.AGGREGATOR_FUNCTION: {"dynamodb:ListStreams"}}
+
+
 def _statements(synthesized: Synthesized, name: str) -> list[dict[str, Any]]:
     role_id = synthesized.function(name)["Properties"]["Role"]["Fn::GetAtt"][0]
     policies = [
@@ -176,7 +181,10 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
         actions = _actions(statement)
         assert not any(a.endswith("*") for a in actions), actions  # no wildcard actions at all
         if statement["Resource"] == "*":
-            assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            assert actions - _STREAM_LISTING.get(name, set()) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+        elif actions & STREAM_READ_ACTIONS or any(a.startswith("sqs:") for a in actions):
+            # The stream event source's own grants (tests/infra/test_infra_analytics.py checks them).
+            assert name == config.AGGREGATOR_FUNCTION, (name, actions)
         elif any(a.startswith("dynamodb:") for a in actions):
             # minimizePolicies merges statements with equal actions, so attribute each resource on its own
             for resource in _resources(statement):
@@ -210,14 +218,15 @@ def test_access_matrix() -> None:
     a = config.Access
     expected = {
         "score": (
-            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ, "IdempotencyTable": a.READ_WRITE},
+            {"LeadsTable": a.READ_WRITE, "AuditTable": a.READ_APPEND, "RegistryTable": a.READ, "IdempotencyTable": a.READ_WRITE},
             {"ModelsBucket": a.READ},
         ),
         "authorizer": ({"ApiKeysTable": a.READ}, {}),
         "models": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE, "BatchBucket": a.READ}),
         "config": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE}),
         "audit": ({"AuditTable": a.READ}, {}),
-        "analytics": ({"LeadsTable": a.READ}, {}),
+        "analytics": ({"AggregatesTable": a.READ, "RegistryTable": a.READ}, {}),
+        "aggregator": ({"AggregatesTable": a.COUNT}, {}),
         "batch_score": (
             {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ_WRITE},
             {"ModelsBucket": a.READ, "BatchBucket": a.READ_WRITE},

@@ -1,0 +1,54 @@
+"""Analytics aggregates: the leads table's stream drives the aggregator function (exactly-once counters).
+
+Records are retried one failure at a time (ReportBatchItemFailures, bisect on error) for at most a day; a
+record that still fails is described on an encrypted dead-letter queue instead of blocking its shard.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import config
+from infra.compliance import acknowledge
+
+DLQ_RETENTION = Duration.days(14)  # SQS's longest: time to look into a failure and replay it
+
+
+class LeadAggregatesConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, aggregator: lambda_.IFunction, leads: dynamodb.ITable) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "AggregatorDeadLetters",
+            # SQS-managed keys: a stream failure record holds shard and sequence numbers, never lead data.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letters,
+                rule,
+                "This queue is itself the dead-letter destination of the aggregator's stream event source; it holds "
+                "descriptions of failed stream batches for inspection and replay, and nothing consumes it to fail again.",
+            )
+        aggregator.add_event_source(
+            event_sources.DynamoEventSource(
+                leads,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=config.AGGREGATOR_BATCH_SIZE,
+                max_batching_window=Duration.seconds(config.AGGREGATOR_BATCH_WINDOW_SECONDS),
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                retry_attempts=config.AGGREGATOR_RETRY_ATTEMPTS,
+                max_record_age=Duration.hours(config.AGGREGATOR_MAX_RECORD_AGE_HOURS),
+                parallelization_factor=1,  # one batch per shard at a time: a lead's records apply in order
+                on_failure=event_sources.SqsDlq(self.dead_letters),
+            )
+        )
