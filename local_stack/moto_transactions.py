@@ -1,6 +1,8 @@
-"""Transactions on moto at a cost that does not grow with the table.
+"""Writes on moto that are atomic, as DynamoDB's are, and transactions at a cost that does not grow with the table.
 
-moto (5.2) prepares each TransactWriteItems for rollback by deep-copying every table it touches, stream
+moto's server answers requests on several threads without serializing writes, so two conditional writes on
+the same item can both pass their condition (a lost update DynamoDB never allows); here every write to the
+backend holds one lock. And moto (5.2) prepares each TransactWriteItems for rollback by deep-copying every table it touches, stream
 records included: O(table) per transaction, so storing thousands of leads (each with its decision, each
 conversion, each aggregate update) becomes quadratic and requests start timing out. Here the rollback
 snapshot holds only the items the transaction touches and the stream's length, which restores exactly the
@@ -10,6 +12,9 @@ same state: the touched items as they were, and no stream records for a cancelle
 from __future__ import annotations
 
 import copy
+import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
@@ -19,6 +24,8 @@ from moto.dynamodb.models.table import Table
 
 _original = DynamoDBBackend.transact_write_items
 _installed = False
+_writes = threading.RLock()
+WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
 class _TablesByReference:
@@ -77,11 +84,22 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise
 
 
+def _serialized(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _writes:
+            return write(*args, **kwargs)
+
+    return one_at_a_time
+
+
 def install() -> None:
-    """Make moto's transactions roll back by item (idempotent)."""
+    """Make moto's writes atomic and its transactions roll back by item (idempotent)."""
     global _installed
     if _installed:
         return
     dynamodb_models.copy = _TablesByReference  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    for name in WRITES:
+        setattr(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
     _installed = True

@@ -120,6 +120,14 @@ def gateway(moto_endpoint: str):
 
 
 @pytest.fixture(scope="session")
+def stream(moto_endpoint: str):
+    """The leads table's stream delivered to the real aggregator on demand (`stream.drain()`), as Lambda would."""
+    from local_stack.streams import leads_stream_poller
+
+    return leads_stream_poller()
+
+
+@pytest.fixture(scope="session")
 def api(gateway) -> Api:
     return Api(Client(gateway))
 
