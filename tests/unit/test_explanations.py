@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,5 +99,5 @@ def test_explained_probabilities_equal_plain_ones(fitted):
 
 def test_no_baselines_no_explanations(fitted):
     _, model, rows, _ = fitted
-    bare = model.__class__(**{**model.__dict__, "baselines": None})
+    bare = dataclasses.replace(model, baselines=None)
     assert bare.predict_explained(rows[:2])[1] is None

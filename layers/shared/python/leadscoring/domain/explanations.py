@@ -48,8 +48,8 @@ def variants(rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], ba
     return out
 
 
-def _logits(p: np.ndarray) -> np.ndarray:
-    clipped = np.clip(p.astype(np.float64), _EPS, 1 - _EPS)
+def log_odds(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)  # in float32 1 - 1e-9 would be 1
     return np.asarray(np.log(clipped / (1 - clipped)))
 
 
@@ -72,28 +72,30 @@ def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.nd
     positive nor negative. Ties keep the features' order. The single-lead and batch paths both rank here,
     so they agree to the last digit.
     """
-    p = probabilities.astype(np.float64)[:, None]
-    q = np.where(same, p, at_baseline.astype(np.float64))
-    contributions = np.round(_logits(p) - _logits(q), 6)
+    n = len(probabilities)
+    p = np.asarray(probabilities, dtype=np.float64).reshape(n, 1)
+    q = np.where(same, p, at_baseline)
+    contributions = np.round(log_odds(p) - log_odds(q), 6)
     impacts = np.round((p - q) * 100, 4)
-    return RankedFactors(
-        _strongest(np.where(~same & (contributions > 0), -contributions, np.inf), contributions, impacts, top),
-        _strongest(np.where(~same & (contributions < 0), contributions, np.inf), contributions, impacts, top),
-    )
-
-
-def _strongest(keys: np.ndarray, contributions: np.ndarray, impacts: np.ndarray, top: int) -> Ranked:
-    """Per row, the `top` features with the smallest finite key (stable), with their contribution and impact."""
+    # Positive factors sort by -contribution, negative ones by contribution; the rest sort last (inf), stably.
+    keys = np.full((2 * n, same.shape[1]), np.inf)
+    positive, negative = ~same & (contributions > 0), ~same & (contributions < 0)
+    keys[:n][positive] = -contributions[positive]
+    keys[n:][negative] = contributions[negative]
     order = np.argsort(keys, axis=1, kind="stable")[:, :top]
-    kept = np.isfinite(np.take_along_axis(keys, order, axis=1))
-    rows = zip(
-        order.tolist(),
-        np.take_along_axis(contributions, order, axis=1).tolist(),
-        np.take_along_axis(impacts, order, axis=1).tolist(),
-        kept.tolist(),
-        strict=True,
-    )
-    return [[(j, c, s) for j, c, s, k in zip(js, cs, ss, ks, strict=True) if k] for js, cs, ss, ks in rows]
+    rows = np.arange(2 * n).reshape(-1, 1)
+    source = rows % n
+    ranked = [
+        [(j, c, s) for j, c, s, k in zip(js, cs, ss, ks, strict=True) if k]
+        for js, cs, ss, ks in zip(
+            order.tolist(),
+            contributions[source, order].tolist(),
+            impacts[source, order].tolist(),
+            np.isfinite(keys[rows, order]).tolist(),
+            strict=True,
+        )
+    ]
+    return RankedFactors(ranked[:n], ranked[n:])
 
 
 def explanations(
@@ -102,12 +104,12 @@ def explanations(
     """The ranked factors of `rows` as Explanation models (the API's shape)."""
     out = []
     for row, positive, negative in zip(rows, ranked.positive, ranked.negative, strict=True):
-
+        # Built without re-validating: the values are the lead's validated attributes and the model's baselines.
         def factor(j: int, c: float, s: float, row: dict[str, AttributeValue] = row) -> Factor:
             name = names[j]
-            return Factor(feature=name, value=row.get(name), baseline=baselines.get(name), contribution=c, score_impact=s)
+            return Factor.model_construct(feature=name, value=row.get(name), baseline=baselines.get(name), contribution=c, score_impact=s)
 
-        out.append(Explanation(top_positive=[factor(*f) for f in positive], top_negative=[factor(*f) for f in negative]))
+        out.append(Explanation.model_construct(top_positive=[factor(*f) for f in positive], top_negative=[factor(*f) for f in negative]))
     return out
 
 

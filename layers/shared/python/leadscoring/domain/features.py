@@ -10,7 +10,7 @@ import numpy as np
 
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.feature_values import date_error
-from leadscoring.schemas.lead import AttributeValue, LeadAttributes
+from leadscoring.schemas.lead import AttributeValue, FeatureFamily, LeadAttributes
 from leadscoring.schemas.model import FeatureType, ScoringFeature, ValidationRule
 
 MISSING_CATEGORY = "__missing__"
@@ -72,11 +72,53 @@ def value_problems(feature: ScoringFeature, value: AttributeValue) -> list[dict[
     return problems
 
 
+class _Accepted:
+    """For one list of feature definitions: which (feature, value) pairs are known to be valid. A warm function
+    meets the same values again, so a valid lead is checked with dictionary lookups (the hot path)."""
+
+    MAX_VALUES = 50_000
+
+    def __init__(self, features: Sequence[ScoringFeature]) -> None:
+        self.features = features  # held: the cache is keyed by its id()
+        self.by_name = {f.name: f for f in features}
+        self.required = [f for f in features if f.is_active and any(r.type == "required" for r in f.validation_rules)]
+        self.valid: set[tuple[str, type, Any]] = set()
+
+    def all_valid(self, given: dict[FeatureFamily, dict[str, AttributeValue]]) -> bool:
+        valid, by_name = self.valid, self.by_name
+        for family, values in given.items():
+            for name, value in values.items():
+                key = (name, type(value), value)
+                if key in valid:
+                    continue
+                feature = by_name.get(name)
+                if feature is None or feature.family != family or value_problems(feature, value):
+                    return False
+                if len(valid) >= self.MAX_VALUES:
+                    valid.clear()
+                valid.add(key)
+        return all(given[f.family].get(f.name) is not None for f in self.required)
+
+
+_accepted: dict[int, _Accepted] = {}
+
+
+def _accepted_for(features: Sequence[ScoringFeature]) -> _Accepted:
+    found = _accepted.get(id(features))
+    if found is None or found.features is not features:
+        if len(_accepted) >= 16:
+            _accepted.clear()
+        found = _accepted[id(features)] = _Accepted(features)
+    return found
+
+
 def validate_attributes(attributes: LeadAttributes, features: Sequence[ScoringFeature]) -> None:
     """Raise InvalidInput naming every attribute that does not fit the tenant's feature definitions."""
+    given = attributes.by_family()
+    if _accepted_for(features).all_valid(given):
+        return
     by_name = {f.name: f for f in features}
     details: list[dict[str, Any]] = []
-    given = attributes.by_family()
     for family, values in given.items():
         for name, value in values.items():
             where = f"attributes.{family.value}.{name}"

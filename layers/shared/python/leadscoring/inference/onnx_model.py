@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from leadscoring.domain.explanations import explanations, rank_factors, same_as_baseline
+from leadscoring.domain.explanations import explanations, log_odds, rank_factors, same_as_baseline
 from leadscoring.domain.feature_values import conversions, prepare_rows
-from leadscoring.domain.features import model_inputs
+from leadscoring.domain.features import MISSING_CATEGORY
 from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
+
+MAX_REMEMBERED_TERMS = 100_000  # per feature; forgotten all at once when full
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """A model's inputs for n rows as two matrices, one feature per row: numbers (float32, NaN for gaps) and
+    categories (str, MISSING_CATEGORY for gaps), each in the schema's order. Each feature's ONNX input is a
+    contiguous [n, 1] view of its row, and variants are built with a few array operations."""
+
+    numbers: np.ndarray  # [numeric features, n]
+    categories: np.ndarray  # [categorical features, n]
 
 
 @dataclass(frozen=True)
@@ -26,12 +39,31 @@ class LoadedModel:
     probability_output: str
     baselines: dict[str, AttributeValue] | None = None
     conversions: dict[str, str] = field(default_factory=dict)  # inputs computed from the lead (days_since)
-    # Each baseline as the model takes it ([1, 1] arrays), worked out once at load.
-    baseline_inputs: dict[str, np.ndarray] | None = None
+    # Each baseline as the model takes it, worked out once at load (None without baselines).
+    baseline_inputs: ModelInputs | None = None
+    # Log-odds are a sum of one term per feature (see _run_additive).
+    additive: bool = False
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.schema)
+
+    @cached_property
+    def number_names(self) -> tuple[str, ...]:
+        return tuple(name for name, ftype in self.schema if ftype != "categorical")
+
+    @cached_property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(name for name, ftype in self.schema if ftype == "categorical")
+
+    @cached_property
+    def _slots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per schema feature: whether it is categorical, and its row in its matrix."""
+        categorical = np.array([ftype == "categorical" for _, ftype in self.schema], dtype=bool)
+        slot = np.zeros(len(self.schema), dtype=np.intp)
+        slot[~categorical] = np.arange(int((~categorical).sum()))
+        slot[categorical] = np.arange(int(categorical.sum()))
+        return categorical, slot
 
     def predict_proba(self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None) -> np.ndarray:
         """The probability of conversion for each row; dates count days up to `reference` (default: now)."""
@@ -49,33 +81,113 @@ class LoadedModel:
         assert at_baseline is not None
         return probabilities, explanations(rows, names, self.baselines, rank_factors(probabilities, at_baseline, same))
 
-    def inputs(self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None) -> dict[str, np.ndarray]:
+    def inputs(self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None) -> ModelInputs:
+        """The rows as model inputs (as domain.features.model_inputs builds them: NaN or MISSING_CATEGORY for gaps)."""
         if self.conversions:
             rows = prepare_rows(rows, self.conversions, reference or datetime.now(UTC))
-        return model_inputs(rows, self.schema)
+        numbers = [[float("nan") if (v := r.get(name)) is None else float(v) for r in rows] for name in self.number_names]  # type: ignore[arg-type]
+        categories = [[MISSING_CATEGORY if (v := r.get(name)) is None else str(v) for r in rows] for name in self.category_names]
+        return self.matrices(numbers, categories, len(rows))
 
-    def run(self, inputs: dict[str, np.ndarray], same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities of the n rows of `inputs` ([n, 1] per feature) and, when `same` ([n, f]: the row's value is
-        the feature's baseline) is given, of each row with feature j at its baseline ([n, f], NaN where `same`).
+    def matrices(self, numbers: Sequence[Sequence[float]], categories: Sequence[Sequence[str]], n: int) -> ModelInputs:
+        """ModelInputs from per-feature lists of values, in number_names / category_names order."""
+        return ModelInputs(
+            np.array(numbers, dtype=np.float32).reshape(len(self.number_names), n),
+            np.array(categories, dtype=object).reshape(len(self.category_names), n),
+        )
+
+    def feeds(self, inputs: ModelInputs) -> dict[str, np.ndarray]:
+        feeds = {name: inputs.numbers[k].reshape(-1, 1) for k, name in enumerate(self.number_names)}
+        feeds.update({name: inputs.categories[k].reshape(-1, 1) for k, name in enumerate(self.category_names)})
+        return feeds
+
+    def run(self, inputs: ModelInputs, same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities of the n rows of `inputs` and, when `same` ([n, f]: the row's value is the feature's
+        baseline) is given, of each row with feature j at its baseline ([n, f], NaN where `same`).
 
         One session.run scores the rows and every variant needed: a variant is skipped where it would not differ.
         """
-        n = len(next(iter(inputs.values())))
         if same is None or self.baseline_inputs is None:
-            return np.asarray(self.session.run([self.probability_output], inputs)[0])[:, 1], None
-        blocks = [np.flatnonzero(~same[:, j]) for j in range(len(self.schema))]
-        index = np.concatenate([np.arange(n), *blocks])
-        starts = np.cumsum([n] + [len(b) for b in blocks])
-        feeds = {}
-        for j, (name, _) in enumerate(self.schema):
-            column = inputs[name][index]
-            column[starts[j] : starts[j + 1]] = self.baseline_inputs[name]
-            feeds[name] = column
-        probabilities = np.asarray(self.session.run([self.probability_output], feeds)[0])[:, 1]
-        at_baseline = np.full((n, len(self.schema)), np.nan)
-        for j, rows in enumerate(blocks):
-            at_baseline[rows, j] = probabilities[starts[j] : starts[j + 1]]
+            return np.asarray(self.session.run([self.probability_output], self.feeds(inputs))[0])[:, 1], None
+        if self.additive:
+            return self._run_additive(inputs, same)
+        n, width = same.shape
+        # Variants in feature order: (feature j, row i) for every value that is not its baseline.
+        features, rows = np.nonzero(~same.T)
+        index = np.concatenate((np.arange(n), rows))
+        variant = np.arange(n, n + len(rows))
+        categorical, slot = self._slots
+        is_category = categorical[features]
+        numbers, categories = inputs.numbers[:, index], inputs.categories[:, index]
+        number_slots, category_slots = slot[features[~is_category]], slot[features[is_category]]
+        numbers[number_slots, variant[~is_category]] = self.baseline_inputs.numbers[number_slots, 0]
+        categories[category_slots, variant[is_category]] = self.baseline_inputs.categories[category_slots, 0]
+        probabilities = np.asarray(self.session.run([self.probability_output], self.feeds(ModelInputs(numbers, categories)))[0])[:, 1]
+        at_baseline = np.full((n, width), np.nan)
+        at_baseline[rows, features] = probabilities[n:]
         return probabilities[:n], at_baseline
+
+    def _run_additive(self, inputs: ModelInputs, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """run() for a model whose log-odds are a sum of one term per feature: a feature's contribution then
+        depends on its own value only, logit P(baseline with the feature at v) - logit P(baseline), so each
+        (feature, value) is run through the model once and remembered. The rows and the values not seen yet go
+        in one session.run; a warm model runs the rows alone."""
+        assert self.baseline_inputs is not None
+        n, width = same.shape
+        categorical, slot = self._slots
+        keys: list[list[Any]] = []
+        probes: list[tuple[int, Any]] = []
+        numbers_by_feature, categories_by_feature = inputs.numbers.tolist(), inputs.categories.tolist()
+        terms = self._terms
+        for j, (is_category, k) in enumerate(self._slot_list):
+            # A missing number (NaN, never equal to itself) is remembered as None.
+            values = categories_by_feature[k] if is_category else [None if v != v else v for v in numbers_by_feature[k]]
+            keys.append(values)
+            known = terms[j]
+            unseen = [v for v in values if v not in known]
+            if unseen:
+                if len(known) > MAX_REMEMBERED_TERMS:
+                    known.clear()
+                    unseen = values
+                probes.extend((j, v) for v in dict.fromkeys(unseen))
+        numbers, categories = inputs.numbers, inputs.categories
+        if probes:
+            m = len(probes)
+            probe_numbers = np.repeat(self.baseline_inputs.numbers, m, axis=1)
+            probe_categories = np.repeat(self.baseline_inputs.categories, m, axis=1)
+            for k, (j, value) in enumerate(probes):
+                if categorical[j]:
+                    probe_categories[slot[j], k] = value
+                else:
+                    probe_numbers[slot[j], k] = np.nan if value is None else value
+            numbers = np.concatenate((numbers, probe_numbers), axis=1)
+            categories = np.concatenate((categories, probe_categories), axis=1)
+        probabilities = np.asarray(self.session.run([self.probability_output], self.feeds(ModelInputs(numbers, categories)))[0])[:, 1]
+        if probes:
+            learned = (log_odds(probabilities[n:]) - self._baseline_log_odds).tolist()
+            for (j, value), term in zip(probes, learned, strict=True):
+                terms[j][value] = term
+        contributions = np.array([[known[v] for v in values] for known, values in zip(terms, keys, strict=True)], dtype=np.float64)
+        contributions = contributions.reshape(width, n).T
+        p = probabilities[:n]
+        at_baseline = 1 / (1 + np.exp(contributions - log_odds(p).reshape(n, 1)))
+        at_baseline[same] = np.nan
+        return p, at_baseline
+
+    @cached_property
+    def _slot_list(self) -> list[tuple[bool, int]]:
+        categorical, slot = self._slots
+        return list(zip(categorical.tolist(), slot.tolist(), strict=True))
+
+    @cached_property
+    def _terms(self) -> list[dict[Any, float]]:
+        """Per feature, the contribution of each value seen so far (additive models)."""
+        return [{} for _ in self.schema]
+
+    @cached_property
+    def _baseline_log_odds(self) -> float:
+        assert self.baseline_inputs is not None
+        return float(log_odds(np.asarray(self.session.run([self.probability_output], self.feeds(self.baseline_inputs))[0])[:, 1])[0])
 
 
 def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[str, Any]) -> LoadedModel:
@@ -89,8 +201,11 @@ def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[st
     probability_output = "probabilities" if "probabilities" in names else names[-1]
     converted = conversions(metadata["feature_schema"])
     baselines = metadata.get("baselines")
-    baseline_inputs = None
-    if baselines:
-        # Baselines of date features are already days: converting them is the identity, at any reference time.
-        baseline_inputs = model_inputs(prepare_rows([baselines], converted, datetime.now(UTC)), schema)
-    return LoadedModel(model_id, version, schema, session, probability_output, baselines, converted, baseline_inputs)
+    # The trainer's logistic regression preprocesses each feature on its own, then a linear model and a sigmoid
+    # calibration: its log-odds are additive in the features.
+    additive = metadata.get("model_type") == "logistic_regression"
+    model = LoadedModel(model_id, version, schema, session, probability_output, baselines, converted, additive=additive)
+    if not baselines:
+        return model
+    # Baselines of date features are already days: converting them is the identity, at any reference time.
+    return replace(model, baseline_inputs=model.inputs([baselines], datetime.now(UTC)))

@@ -33,7 +33,7 @@ from leadscoring.domain.features import MISSING_CATEGORY, flatten, validate_attr
 from leadscoring.domain.row_validation import Cell, ColumnCheck, EmailCheck, TextCheck, cell_of, missing_cell, phone_value
 from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, column_problems, is_nested, lead_payload
 from leadscoring.domain.scoring import score_parts
-from leadscoring.inference.onnx_model import LoadedModel
+from leadscoring.inference.onnx_model import LoadedModel, ModelInputs
 from leadscoring.schemas.lead import FeatureFamily, Lead, LeadInput
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService
@@ -351,12 +351,13 @@ class _Chunk:
         # Model features the tenant no longer defines are missing for every row.
         self.columns = {name: accepted.cells.get(name) or [_missing(name, ftype)] * n for name, ftype in model.schema}
 
-    def inputs(self) -> dict[str, np.ndarray]:
-        """What model_inputs would build from the same values: NaN or MISSING_CATEGORY for gaps, days for dates."""
-        inputs: dict[str, np.ndarray] = {}
-        for name, ftype in self.model.schema:
+    def inputs(self) -> ModelInputs:
+        """What LoadedModel.inputs would build from the same values: NaN or MISSING_CATEGORY for gaps, days for dates."""
+        model = self.model
+        numbers: list[list[float]] = []
+        for name in model.number_names:
             cells = self.columns[name]
-            if self.model.conversions.get(name) == DAYS_SINCE:
+            if model.conversions.get(name) == DAYS_SINCE:
                 days: dict[Any, float] = {}
                 values = []
                 for cell in cells:
@@ -364,14 +365,11 @@ class _Chunk:
                         d = days_since(cell.value, self.scored_at)
                         days[cell.value] = math.nan if d is None else d
                     values.append(days[cell.value])
-                inputs[name] = np.array(values, dtype=np.float32).reshape(-1, 1)
-            elif ftype == "categorical":
-                texts = [c.model if type(c.model) is str else str(c.value) for c in cells]
-                inputs[name] = np.array(texts, dtype=object).reshape(-1, 1)
+                numbers.append(values)
             else:
-                numbers = [c.model if type(c.model) is float else float(c.value) for c in cells]  # type: ignore[arg-type]
-                inputs[name] = np.array(numbers, dtype=np.float32).reshape(-1, 1)
-        return inputs
+                numbers.append([c.model if type(c.model) is float else float(c.value) for c in cells])  # type: ignore[arg-type]
+        categories = [[c.model if type(c.model) is str else str(c.value) for c in self.columns[name]] for name in model.category_names]
+        return model.matrices(numbers, categories, len(self.valid))
 
     def write(self, out: ScoredRows, existing: Mapping[str, Lead]) -> None:
         model, schema, n = self.model, self.model.schema, len(self.valid)
