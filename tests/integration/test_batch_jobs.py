@@ -235,7 +235,7 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     from leadscoring.data import leads as leads_module
     from leadscoring.resources import LEADS
 
-    client = aws.dynamodb_client()
+    client = aws.dynamodb_bulk_client()
     real = client.batch_write_item
     calls = {"leads": 0, "refused": 0}
 

@@ -3,6 +3,8 @@
 A chunk may run more than once (Step Functions retries it after a timeout or a storage error). Every effect is
 keyed so a rerun changes nothing: leads by their identity, decision records by (job, row), the chunk's result
 and error files by its first row, and its counts by a marker written in the same transaction as the ADD.
+RowScoring.score_rows keeps what a stored lead already has (creation time, conversion state), as POST /score
+does, so running a file again rescores its leads and resets nothing else.
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ from leadscoring.data.leads import LeadRepository
 from leadscoring.domain.batch_files import ERROR_COLUMNS, RESULT_COLUMNS, contiguous_runs, csv_lines, job_folder
 from leadscoring.domain.errors import NotFound
 from leadscoring.services.row_scoring import RowScoring, ScoredRows
-
-# A stored lead's lifecycle, which a rescore must not reset (the API's scoring keeps the same fields).
-KEPT_FIELDS = ("created_at", "conversion_status", "conversion_date", "revenue")
 
 
 class IncompleteJob(RuntimeError):
@@ -58,7 +57,6 @@ class BatchWorker:
             scored.decision_items.extend(part.decision_items)
             scored.results.extend(part.results)
             scored.errors.extend(part.errors)
-        self._keep_lifecycle(client_id, scored)
         self._leads.write_batch(scored.lead_items, scored.decision_items)
 
         first_row = indexes[0] + 1
@@ -117,22 +115,6 @@ class BatchWorker:
         if job is None:
             raise NotFound(f"No batch job {job_id}")
         return job
-
-    def _keep_lifecycle(self, client_id: str, scored: ScoredRows) -> None:
-        """Leads that already exist keep their creation time and conversion state; their decision says so."""
-        if not scored.lead_items:
-            return
-        stored = self._leads.stored_fields(client_id, [str(item["id"]) for item in scored.lead_items], KEPT_FIELDS)
-        if not stored:
-            return
-        for item in scored.lead_items:
-            prior = stored.get(str(item["id"]))
-            if prior is not None:
-                item.update({name: prior[name] for name in KEPT_FIELDS if name in prior})
-        for decision in scored.decision_items:
-            details = decision.get("details")
-            if decision.get("lead_id") in stored and isinstance(details, dict) and "updated_existing" in details:
-                details["updated_existing"] = True
 
 
 def _without_bom(row: Mapping[str, Any]) -> Mapping[str, Any]:
