@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import main
+from benchmarks.batch_throughput import item_reader_rows, reference_per_lead_path, score_file
 from benchmarks.in_memory_storage import InMemoryLeadRepository, InMemoryTenants, installed
 from benchmarks.scoring_speed import environment, score_event, settings_environment
 from leadscoring.demo_data import generate
@@ -72,3 +73,13 @@ def test_cold_init_probe_reports_each_step(trained, tmp_path):
 
 def test_an_unknown_section_is_refused():
     assert main(["no_such_section"]) == 2
+
+
+def test_the_batch_figure_scores_item_reader_rows_through_row_scoring(trained):
+    rows = item_reader_rows(40, seed=34)
+    assert set(rows[0]) >= {"email", "name", "source", "page_views"} and all(isinstance(v, str) for v in rows[0].values())
+    for explained in (True, False):
+        figures = score_file(rows, trained, explained=explained)
+        assert figures["scored"] == figures["lead_items"] == figures["decision_items"] == 40 and figures["invalid_rows"] == 0
+        assert ("explanation_ranking" in figures["cpu_microseconds_per_lead_by_stage"]) is explained
+    assert reference_per_lead_path(rows, trained)["leads"] == 40

@@ -91,8 +91,8 @@ class ColumnCheck:
             and not takes_dates(feature)
             and all(r.type in ("min", "max", "required") and not isinstance(r.value, (str, list)) for r in rules)
         )
-        self._low = max((float(r.value) for r in rules if r.type == "min" and r.value is not None), default=-math.inf)
-        self._high = min((float(r.value) for r in rules if r.type == "max" and r.value is not None), default=math.inf)
+        self._low = max((float(r.value) for r in rules if r.type == "min" and isinstance(r.value, (int, float))), default=-math.inf)
+        self._high = min((float(r.value) for r in rules if r.type == "max" and isinstance(r.value, (int, float))), default=math.inf)
         self._prefix = f'"{feature.name}":'
 
     def cells(self, values: Sequence[Any]) -> tuple[list[Cell], list[int]]:
@@ -166,7 +166,7 @@ class TextCheck:
 
     def __init__(self, max_length: int, cached: bool) -> None:
         self._max = max_length
-        self._cache: dict[str, str | None] | None = {} if cached else None
+        self._cache: dict[str, str] | None = {} if cached else None  # accepted texts only
 
     def value(self, raw: Any) -> str | None:
         """The stripped text, "" when missing, None when undecided."""
@@ -176,14 +176,15 @@ class TextCheck:
             return None
         cache = self._cache
         if cache is not None:
-            hit = cache.get(raw, False)
-            if hit is not False:
+            hit = cache.get(raw)
+            if hit is not None:
                 return hit
         text = raw.strip()
-        decided = text if 0 < len(text) <= self._max else None
+        if not 0 < len(text) <= self._max:
+            return None
         if cache is not None and len(cache) < MAX_CACHED_VALUES:
-            cache[raw] = decided
-        return decided
+            cache[raw] = text
+        return text
 
 
 class EmailCheck:

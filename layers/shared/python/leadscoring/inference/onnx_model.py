@@ -85,7 +85,7 @@ class LoadedModel:
         """The rows as model inputs (as domain.features.model_inputs builds them: NaN or MISSING_CATEGORY for gaps)."""
         if self.conversions:
             rows = prepare_rows(rows, self.conversions, reference or datetime.now(UTC))
-        numbers = [[float("nan") if (v := r.get(name)) is None else float(v) for r in rows] for name in self.number_names]  # type: ignore[arg-type]
+        numbers = [[float("nan") if (v := r.get(name)) is None else float(v) for r in rows] for name in self.number_names]
         categories = [[MISSING_CATEGORY if (v := r.get(name)) is None else str(v) for r in rows] for name in self.category_names]
         return self.matrices(numbers, categories, len(rows))
 

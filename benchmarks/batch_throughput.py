@@ -1,0 +1,233 @@
+"""Batch throughput: a file of 100,000 leads through the batch worker's code path, RowScoring.score_rows.
+
+The rows are what Step Functions' ItemReader yields for a CSV file with a header: the demo leads are written as
+one CSV file and read back with csv.DictReader (every value a string, "" when empty). They are scored in chunks
+of the workflow's ItemBatcher size by one RowScoring, as one warm worker would: validation, features, one ONNX
+run per chunk (explanation variants included), items for the leads and audit tables, per-row results. Storage is
+in memory (the worker's DynamoDB and S3 writes are not timed); the model is loaded before the clock starts.
+
+Reported per model type, with explanations (models that record training baselines, the product's default) and
+without: leads/s of wall time and of process CPU time (the machine is shared; CPU time is what one core spent),
+microseconds per lead by stage, and the first chunk alone (cold caches). Beside it, the per-lead path it
+replaced, on fewer leads: LeadInput per JSON line, validate_attributes, flatten, model_inputs + session.run,
+a JSON result line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from benchmarks.in_memory_storage import InMemoryTenants
+from leadscoring.demo_data import generate
+from leadscoring.domain.errors import InvalidInput
+from leadscoring.domain.feature_catalog import default_features
+from leadscoring.domain.features import completeness, flatten, model_inputs, validate_attributes
+from leadscoring.domain.row_values import IDENTITY_COLUMNS
+from leadscoring.domain.scoring import score_from_probability
+from leadscoring.inference.onnx_model import LoadedModel
+from leadscoring.schemas.lead import LeadInput
+from leadscoring.schemas.model import ModelType, Thresholds
+from leadscoring.services import row_scoring
+from leadscoring.services.row_scoring import RowScoring
+from leadscoring.training.trainer import TrainedModel
+from leadscoring.workflows.batch import CHUNK_ROWS
+
+BATCH_LEADS, BATCH_SEED = 100_000, 99
+REFERENCE_LEADS = 20_000
+TARGET_LEADS_PER_SECOND = 50_000
+TARGET_MODEL: ModelType = "logistic_regression"
+
+
+def log(message: str) -> None:
+    import sys
+
+    print(f"[batch_throughput] {message}", file=sys.stderr, flush=True)
+
+
+def item_reader_rows(count: int, seed: int) -> list[dict[str, str]]:
+    """`count` distinct demo leads as one CSV file (header: identity columns, then every feature), read back as
+    ItemReader reads it."""
+    header = [*IDENTITY_COLUMNS, *(f.name for f in default_features())]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header)
+    writer.writeheader()
+    for demo in generate(count, seed=seed):
+        lead = demo.lead
+        row = {k: _cell(lead.get(k)) for k in IDENTITY_COLUMNS}
+        for values in lead.get("attributes", {}).values():
+            row.update({name: _cell(value) for name, value in values.items()})
+        writer.writerow(row)
+    return list(csv.DictReader(io.StringIO(buffer.getvalue())))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+class StageClock:
+    """Seconds spent in each stage of score_rows, timed by wrapping the functions each stage is (a few calls per
+    chunk, so the wrapping costs nothing measurable). Everything else (items, results) is the rest."""
+
+    STAGES = {
+        "validate": (RowScoring, "_accept"),
+        "features": (row_scoring._Chunk, "inputs"),
+        "onnx": (LoadedModel, "run"),
+        "explanation_ranking": (row_scoring, "rank_factors"),
+    }
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(self.STAGES, 0.0)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        saved = {name: getattr(owner, attr) for name, (owner, attr) in self.STAGES.items()}
+        for name, (owner, attr) in self.STAGES.items():
+            setattr(owner, attr, self._timed(name, saved[name]))
+        try:
+            yield
+        finally:
+            for name, (owner, attr) in self.STAGES.items():
+                setattr(owner, attr, saved[name])
+
+    def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.process_time() - started
+
+        return timed
+
+
+def score_file(rows: Sequence[dict[str, str]], trained: TrainedModel, *, explained: bool) -> dict[str, Any]:
+    metadata = trained.metadata if explained else {k: v for k, v in trained.metadata.items() if k != "baselines"}
+    tenants = InMemoryTenants()
+    tenants.add("bench", "m", trained.onnx_bytes, metadata, default_features())
+    scoring = RowScoring(tenants.service(config_cache_seconds=3600.0), tenants.leads)
+    scoring._scoring.active_model("bench")  # the worker loads its model once per container: not timed
+    scored_at = datetime.now(UTC)
+    counts = {"scored": 0, "invalid_rows": 0, "lead_items": 0, "decision_items": 0}
+    clock = StageClock()
+    first_chunk = 0.0
+    with clock.installed():
+        wall, cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk_started = time.process_time()
+            out = scoring.score_rows(
+                "bench", rows[start : start + CHUNK_ROWS], first_row=start + 1, job_id="bench", scored_at=scored_at, key_id=None
+            )
+            if start == 0:
+                first_chunk = time.process_time() - chunk_started
+            counts["scored"] += len(out.results)
+            counts["invalid_rows"] += len({e.row for e in out.errors})
+            counts["lead_items"] += len(out.lead_items)
+            counts["decision_items"] += len(out.decision_items)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = len(rows)
+    stages = {**clock.seconds, "items_and_results": cpu - sum(clock.seconds.values())}
+    if not explained:
+        stages.pop("explanation_ranking")
+    return {
+        "leads_per_second": round(n / wall),
+        "leads_per_cpu_second": round(n / cpu),
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "cpu_microseconds_per_lead_by_stage": {name: round(s / n * 1e6, 2) for name, s in stages.items()},
+        "first_chunk_cpu_microseconds_per_lead": round(first_chunk / min(CHUNK_ROWS, n) * 1e6, 1),
+        **counts,
+    }
+
+
+def reference_per_lead_path(rows: Sequence[dict[str, str]], trained: TrainedModel) -> dict[str, Any]:
+    """The path this replaced, on the same leads as JSON lines: one LeadInput per line, validate_attributes,
+    flatten, then per chunk model_inputs + session.run (no explanations) and one JSON result line per lead."""
+    from leadscoring.inference.onnx_model import load_model
+
+    model = load_model("m", "1", trained.onnx_bytes, trained.metadata)
+    lines = [json.dumps(_nested(row)).encode() for row in rows]
+    features, thresholds = default_features(), Thresholds()
+    wall, cpu = time.perf_counter(), time.process_time()
+    written = 0
+    for start in range(0, len(lines), CHUNK_ROWS):
+        leads = []
+        for line in lines[start : start + CHUNK_ROWS]:
+            try:
+                lead = LeadInput.model_validate_json(line)
+                validate_attributes(lead.attributes, features)
+            except (ValidationError, InvalidInput):
+                continue
+            leads.append(lead)
+        flats = [flatten(lead.attributes) for lead in leads]
+        probabilities = model.session.run([model.probability_output], model_inputs(flats, model.schema))[0][:, 1]
+        for lead, flat, p in zip(leads, flats, probabilities.tolist(), strict=True):
+            outcome = score_from_probability(p, completeness(flat, model.schema), thresholds)
+            written += len(json.dumps({"external_id": lead.external_id, "score": outcome.score, "grade": outcome.grade}))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"leads": len(lines), "leads_per_second": round(len(lines) / wall), "leads_per_cpu_second": round(len(lines) / cpu)}
+
+
+def _nested(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row as the API's JSON body (types by feature), for the reference path."""
+    by_name = {f.name: f for f in default_features()}
+    body: dict[str, Any] = {k: row[k] for k in IDENTITY_COLUMNS if row.get(k)}
+    attributes: dict[str, dict[str, Any]] = {}
+    for name, text in row.items():
+        feature = by_name.get(name)
+        if feature is None or text == "":
+            continue
+        if feature.type == "boolean":
+            value: Any = text == "true"
+        elif feature.type == "numerical":
+            value = float(text) if any(c in text for c in ".eE") else int(text)
+        else:
+            value = text
+        attributes.setdefault(feature.family.value, {})[name] = value
+    body["attributes"] = attributes
+    return body
+
+
+def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
+    log(f"{BATCH_LEADS:,} leads as CSV rows")
+    rows = item_reader_rows(BATCH_LEADS, BATCH_SEED)
+    results: dict[str, Any] = {}
+    for model_type, trained in models.items():
+        results[model_type] = {}
+        for explained in (True, False):
+            figures = score_file(rows, trained, explained=explained)
+            results[model_type]["with_explanations" if explained else "without_explanations"] = figures
+            log(f"{model_type} {'with' if explained else 'without'} explanations: {figures['leads_per_second']:,} leads/s")
+    reference = reference_per_lead_path(rows[:REFERENCE_LEADS], models[TARGET_MODEL])
+    log(f"reference per-lead path ({TARGET_MODEL}, no explanations): {reference['leads_per_second']:,} leads/s")
+    explained_figure = results[TARGET_MODEL]["with_explanations"]["leads_per_second"]
+    plain_figure = results[TARGET_MODEL]["without_explanations"]["leads_per_second"]
+    return {
+        "what": (
+            f"{BATCH_LEADS:,} distinct demo leads as CSV rows (csv.DictReader, as ItemReader yields them), RowScoring.score_rows "
+            f"in chunks of {CHUNK_ROWS} (the ItemBatcher size) on one thread, one warm worker: validation, features, one ONNX "
+            "run per chunk, lead + decision items and results; in-memory storage, model loaded before timing"
+        ),
+        "models": results,
+        "reference_per_lead_path": {
+            "what": f"{TARGET_MODEL}, the path RowScoring replaced (LeadInput per JSON line ... session.run per chunk), no explanations",
+            **reference,
+        },
+        "speedup_over_reference_without_explanations": round(plain_figure / reference["leads_per_second"], 1),
+        "target": f">= {TARGET_LEADS_PER_SECOND:,} leads/s for {TARGET_MODEL}",
+        "figure_leads_per_second": explained_figure,
+        "figure_leads_per_second_without_explanations": plain_figure,
+        "figure_leads_per_cpu_second": results[TARGET_MODEL]["with_explanations"]["leads_per_cpu_second"],
+        "meets_target": bool(explained_figure >= TARGET_LEADS_PER_SECOND),
+        "meets_target_without_explanations": bool(plain_figure >= TARGET_LEADS_PER_SECOND),
+    }
