@@ -85,15 +85,10 @@ def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.nd
     order = np.argsort(keys, axis=1, kind="stable")[:, :top]
     rows = np.arange(2 * n).reshape(-1, 1)
     source = rows % n
+    kept = np.isfinite(keys[rows, order]).sum(axis=1).tolist()  # the factors are a prefix: the rest sorted last
     ranked = [
-        [(j, c, s) for j, c, s, k in zip(js, cs, ss, ks, strict=True) if k]
-        for js, cs, ss, ks in zip(
-            order.tolist(),
-            contributions[source, order].tolist(),
-            impacts[source, order].tolist(),
-            np.isfinite(keys[rows, order]).tolist(),
-            strict=True,
-        )
+        list(zip(js[:k], cs[:k], ss[:k], strict=True))
+        for js, cs, ss, k in zip(order.tolist(), contributions[source, order].tolist(), impacts[source, order].tolist(), kept, strict=True)
     ]
     return RankedFactors(ranked[:n], ranked[n:])
 

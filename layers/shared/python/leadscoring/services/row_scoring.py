@@ -483,21 +483,41 @@ class _Chunk:
         """Each row's explanation in the item format: its top factors, strongest first."""
         baselines = self.model.baselines or {}
         stored_baselines = [stored(baselines.get(name)) for name in names]
+        # Contributions repeat (an additive model's depend on the value alone): each number is converted once.
+        decimals: dict[float, Decimal] = {}
+
+        def decimal(x: float) -> Decimal:
+            found = decimals.get(x)
+            if found is None:
+                found = Decimal(repr(x))
+                if x:  # 0.0 and -0.0 are one key; their Decimals differ
+                    decimals[x] = found
+            return found
+
         out: list[dict[str, Any] | None] = []
         for n, (positive, negative) in enumerate(zip(ranked.positive, ranked.negative, strict=True)):
             out.append(
                 {
-                    key: [
+                    "top_positive": [
                         {
                             "feature": names[j],
                             "value": columns[j][n].stored,
                             "baseline": stored_baselines[j],
-                            "contribution": Decimal(repr(c)),
-                            "score_impact": Decimal(repr(s)),
+                            "contribution": decimal(c),
+                            "score_impact": decimal(s),
                         }
-                        for j, c, s in factors
-                    ]
-                    for key, factors in (("top_positive", positive), ("top_negative", negative))
+                        for j, c, s in positive
+                    ],
+                    "top_negative": [
+                        {
+                            "feature": names[j],
+                            "value": columns[j][n].stored,
+                            "baseline": stored_baselines[j],
+                            "contribution": decimal(c),
+                            "score_impact": decimal(s),
+                        }
+                        for j, c, s in negative
+                    ],
                 }
             )
         return out
