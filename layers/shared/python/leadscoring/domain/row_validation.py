@@ -30,8 +30,8 @@ from leadscoring.schemas.lead import MAX_MAGNITUDE, MIN_MAGNITUDE, AttributeValu
 from leadscoring.schemas.model import ScoringFeature
 
 MAX_STRING_ATTRIBUTE = 500
-# Enough for every distinct value a worker meets in practice; cleared (not evicted one by one) when full.
-MAX_CACHED_VALUES = 200_000
+# Per column: a few MB of cells at most; cleared (not evicted one by one) when full.
+MAX_CACHED_VALUES = 20_000
 SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 
 _EMAIL = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
@@ -203,6 +203,8 @@ class EmailCheck:
         domain = match.group(2)
         normal = self._domains.get(domain, False)
         if normal is False:
+            if len(self._domains) > MAX_CACHED_VALUES:
+                self._domains.clear()
             normal = self._domains[domain] = _domain(domain)
         if normal is None:
             return None

@@ -17,7 +17,7 @@ from leadscoring.domain.features import MISSING_CATEGORY
 from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
 
-MAX_REMEMBERED_TERMS = 100_000  # per feature; forgotten all at once when full
+MAX_REMEMBERED_TERMS = 20_000  # per feature (a few MB); forgotten all at once when full
 
 
 @dataclass(frozen=True)
