@@ -7,6 +7,7 @@ import { count, dateTime, daysAgo, h, money, percent, ratio, score } from "./for
 const FEED_INTERVAL_MS = 2500;
 const FEED_SIZE = 20;
 const NEW_FOR_MS = 10_000;
+const REFRESH_AFTER_ARRIVAL_MS = 1500;
 const PRESETS = {
   "7d": { label: "Last 7 days", days: 7, granularity: "day" },
   "30d": { label: "Last 30 days", days: 30, granularity: "day" },
@@ -79,6 +80,8 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
   let filters = readFilters();
   let charts = null;
   let request = null; // AbortController of the report being fetched
+  let loading = false;
+  let refreshTimer = null;
   let feedTimer = null;
   let feedController = null;
   let feedRows = null; // the feed's rows at the previous poll; null until the first poll
@@ -269,15 +272,21 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     pollFeed();
   }
 
-  async function load() {
+  // quiet: a refresh after new leads arrived, drawn in place without the loading state; it never
+  // interrupts a report the user asked for, and a failure leaves the current report up.
+  async function load({ quiet = false } = {}) {
+    if (quiet && loading) return;
     request?.abort();
     const controller = new AbortController();
     request = controller;
+    loading = true;
     const params = { from: filters.from, to: filters.to, granularity: filters.granularity, source: filters.source };
-    el.report.setAttribute("aria-busy", "true");
-    el.report.classList.add("is-loading");
-    el.error.hidden = true;
-    el.status.textContent = "Loading…";
+    if (!quiet) {
+      el.report.setAttribute("aria-busy", "true");
+      el.report.classList.add("is-loading");
+      el.error.hidden = true;
+      el.status.textContent = "Loading…";
+    }
     showFilters();
     try {
       const [performance, analytics] = await Promise.all([
@@ -292,9 +301,11 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     } catch (error) {
       if (error.name === "AbortError" || controller !== request) return;
       if (error instanceof ApiError && error.status === 401) return onUnauthorized();
-      showError(error);
+      if (quiet && !el.report.hidden) el.status.textContent = `Refresh failed: ${error.message}`;
+      else showError(error);
     } finally {
       if (controller === request) {
+        loading = false;
         el.report.removeAttribute("aria-busy");
         el.report.classList.remove("is-loading");
       }
@@ -413,7 +424,14 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
       feedRows.set(key, known ?? feedRow(lead, previous !== null));
     }
     el.feedBody.replaceChildren(...feedRows.values());
-    if (arrived) el.feedAnnouncer.textContent = arrived === 1 ? "1 new lead scored" : `${arrived} new leads scored`;
+    if (arrived) {
+      el.feedAnnouncer.textContent = arrived === 1 ? "1 new lead scored" : `${arrived} new leads scored`;
+      // New leads count in a period that reaches today: redraw the report once the burst has settled.
+      if (filters.to >= daysAgo(0)) {
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => load({ quiet: true }), REFRESH_AFTER_ARRIVAL_MS);
+      }
+    }
   }
 
   function feedRow(lead, fresh) {
@@ -443,6 +461,7 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     request?.abort();
     feedController?.abort();
     clearTimeout(feedTimer);
+    clearTimeout(refreshTimer);
     charts?.destroy();
   }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -306,7 +307,7 @@ def test_phone_width_has_no_horizontal_overflow(open_page: Callable[..., Watched
 
 
 def test_a_scored_lead_appears_in_the_live_feed_without_a_reload(page: Watched, stack: Stack) -> None:
-    _open_report(page, stack)
+    before, _ = _open_report(page, stack)
     page.page.locator("#feed-table tbody tr").first.wait_for()
     page.page.evaluate("() => { window.sameDocument = true; }")
     tag = secrets.token_hex(4)
@@ -326,3 +327,13 @@ def test_a_scored_lead_appears_in_the_live_feed_without_a_reload(page: Watched, 
     expect(row).to_contain_text(f"{reply.json['score']:.1f}")
     assert page.page.evaluate("() => window.sameDocument") is True
     page.screenshot("performance-live-feed")
+    # The arrival also redraws the report in place: the lead volume card follows the API's count.
+    volume = before["totals"]["lead_volume"] + 1
+    period = before["period"]
+    url = f"{API}/performance?from={period['from']}&to={period['to']}&granularity={period['granularity']}"
+    deadline = time.monotonic() + 30
+    while api_get(stack, url)["totals"]["lead_volume"] != volume:  # the stream's aggregator runs asynchronously
+        assert time.monotonic() < deadline, "the aggregates never counted the new lead"
+        time.sleep(0.5)
+    expect(page.page.locator('[data-kpi="lead_volume"]')).to_have_attribute("data-value", str(volume), timeout=15_000)
+    assert page.page.evaluate("() => window.sameDocument") is True
