@@ -494,32 +494,21 @@ class _Chunk:
                     decimals[x] = found
             return found
 
+        def factors(entries: list[tuple[int, float, float]], n: int) -> list[dict[str, Any]]:
+            return [
+                {
+                    "feature": names[j],
+                    "value": columns[j][n].stored,
+                    "baseline": stored_baselines[j],
+                    "contribution": decimal(c),
+                    "score_impact": decimal(s),
+                }
+                for j, c, s in entries
+            ]
+
         out: list[dict[str, Any] | None] = []
         for n, (positive, negative) in enumerate(zip(ranked.positive, ranked.negative, strict=True)):
-            out.append(
-                {
-                    "top_positive": [
-                        {
-                            "feature": names[j],
-                            "value": columns[j][n].stored,
-                            "baseline": stored_baselines[j],
-                            "contribution": decimal(c),
-                            "score_impact": decimal(s),
-                        }
-                        for j, c, s in positive
-                    ],
-                    "top_negative": [
-                        {
-                            "feature": names[j],
-                            "value": columns[j][n].stored,
-                            "baseline": stored_baselines[j],
-                            "contribution": decimal(c),
-                            "score_impact": decimal(s),
-                        }
-                        for j, c, s in negative
-                    ],
-                }
-            )
+            out.append({"top_positive": factors(positive, n), "top_negative": factors(negative, n)})
         return out
 
 
