@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from local_stack.aws_env import configure_environment, start_moto
 from local_stack.resources import create_resources
-from local_stack.step_functions import install_training_workflow
+from local_stack.step_functions import install_batch_workflow, install_training_workflow
 
 STATE_FILE = Path(".local/stack.json")
 
@@ -25,6 +25,7 @@ def main() -> int:
     configure_environment(endpoint)
     create_resources()
     training_arn = install_training_workflow(endpoint)
+    batch_arn = install_batch_workflow(endpoint)
 
     from leadscoring.routes import Role
     from leadscoring.services import wiring
@@ -43,7 +44,14 @@ def main() -> int:
     server = make_server("127.0.0.1", port, gateway, threaded=True)
     STATE_FILE.parent.mkdir(exist_ok=True)
     STATE_FILE.write_text(
-        json.dumps({"moto_endpoint": endpoint, "api": f"http://127.0.0.1:{port}", "training_state_machine_arn": training_arn})
+        json.dumps(
+            {
+                "moto_endpoint": endpoint,
+                "api": f"http://127.0.0.1:{port}",
+                "training_state_machine_arn": training_arn,
+                "batch_state_machine_arn": batch_arn,
+            }
+        )
     )
     base = f"http://127.0.0.1:{port}"
     print(
