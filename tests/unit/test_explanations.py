@@ -101,3 +101,27 @@ def test_no_baselines_no_explanations(fitted):
     _, model, rows, _ = fitted
     bare = dataclasses.replace(model, baselines=None)
     assert bare.predict_explained(rows[:2])[1] is None
+
+
+def test_an_additive_model_remembers_each_values_term_and_explains_as_occlusion_does(fitted):
+    _, model, rows, _ = fitted
+    additive = dataclasses.replace(model, additive=True)  # what load_model sets for the trainer's logistic regression
+    calls = []
+    session = additive.session
+
+    class CountingSession:
+        def run(self, outputs, feeds):
+            calls.append(len(next(iter(feeds.values()))))
+            return session.run(outputs, feeds)
+
+    object.__setattr__(additive, "session", CountingSession())
+    first = additive.predict_explained(rows[:30])
+    again = additive.predict_explained(rows[:30])
+    assert calls[-1] == 30  # warm: the leads alone, no variant rows
+    assert [e.model_dump() for e in first[1]] == [e.model_dump() for e in again[1]]
+    occlusion = model.predict_explained(rows[:30])
+    assert np.allclose(first[0], occlusion[0])
+    for a, b in zip(first[1], occlusion[1], strict=True):
+        assert [f.feature for f in a.top_positive] == [f.feature for f in b.top_positive]
+        for fa, fb in zip(a.top_positive + a.top_negative, b.top_positive + b.top_negative, strict=True):
+            assert fa.contribution == pytest.approx(fb.contribution, abs=1e-5)
