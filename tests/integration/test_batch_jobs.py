@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -273,6 +274,50 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     assert sum(n for _, n in chunks) == 1100
 
 
+def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_again_completes_it(
+    api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscoring.data import leads as leads_module
+    from leadscoring.resources import LEADS
+    from local_stack import distributed_map
+
+    client = aws.dynamodb_bulk_client()
+    real = client.batch_write_item
+    calls = {"leads": 0}
+
+    def refusing(**kwargs: Any) -> Any:
+        if LEADS.local_name in kwargs["RequestItems"]:
+            calls["leads"] += 1
+            if calls["leads"] > 12:  # the first chunk is stored; from the middle of the second on, DynamoDB refuses
+                return {"UnprocessedItems": kwargs["RequestItems"]}
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "batch_write_item", refusing)
+    monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's backoff
+    monkeypatch.setattr(distributed_map.time, "sleep", lambda _: None)  # the Map's retry intervals
+    prefix = f"down-{uuid.uuid4().hex[:6]}"
+    put(batch_tenant, "imports/down.csv", csv_file([flat_row(lead) for lead in demo_leads(700, prefix, seed=9)]))
+
+    failed = run_file(api, batch_tenant, "imports/down.csv", "csv")
+
+    assert failed["status"] == "failed", failed
+    assert "StorageError" in failed["failure_reason"] and "unprocessed" in failed["failure_reason"]
+    assert failed["results_url"] is None and failed["errors_url"] is None
+    counts = failed["counts"]
+    assert counts["rows"] == counts["scored"] > 0 and counts["invalid"] == 0  # the first chunk, counted
+    assert 0 < counts["failed"] <= 700 - counts["rows"]  # the chunk that kept failing
+    mine = [lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)]
+    assert counts["scored"] <= len(mine) < 700
+
+    monkeypatch.setattr(client, "batch_write_item", real)
+    again = run_file(api, batch_tenant, "imports/down.csv", "csv")
+
+    assert again["status"] == "succeeded", again
+    assert again["counts"] == {"rows": 700, "scored": 700, "invalid": 0, "failed": 0}
+    mine = [lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)]
+    assert len(mine) == len({lead["id"] for lead in mine}) == 700
+
+
 def test_a_job_that_cannot_score_fails_with_its_reason(api: Api, workflow: str, make_tenant: Callable[..., Tenant]) -> None:
     bare = make_tenant("batch-bare", with_model=False)
     put(bare, "imports/leads.csv", csv_file([flat_row(lead) for lead in demo_leads(3, "bare")]))
@@ -369,3 +414,24 @@ def test_jobs_are_private_to_their_tenant_and_analysts_cannot_start_them(
     assert_error(api.post(f"/batch-score/{job_id}/start", batch_tenant.analyst), 403)
     assert len(job_records(batch_tenant.client_id)) == jobs_before
     assert api.get(f"/batch-score/{job_id}", batch_tenant.analyst).body["status"] == "pending"
+
+
+def test_a_ten_thousand_row_file_over_http_stores_every_good_lead_once(
+    workflow: str, gateway: Any, make_tenant: Callable[..., Tenant]
+) -> None:
+    """The large-file demo's run and checks (python -m local_stack.batch_demo), at 10,000 rows, over real HTTP."""
+    from werkzeug.serving import make_server
+
+    from local_stack.batch_demo import Caller, demo_file, run_job, table_counts, verify
+
+    tenant = make_tenant("batch10k")
+    server = make_server("127.0.0.1", 0, gateway, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        made = demo_file(10_000, f"k{uuid.uuid4().hex[:6]}")
+        assert len(made.bad) == 10
+        before = table_counts()
+        job, _ = run_job(Caller(f"http://127.0.0.1:{server.server_port}", tenant.integration), made.body, poll_seconds=1)
+        assert verify(tenant.client_id, made, job, before, set()) == []
+    finally:
+        server.shutdown()

@@ -66,6 +66,10 @@ def chunk_item(job_id: str, first_row: int) -> str:
     return f"BATCHJOB#{job_id}#CHUNK#{first_row:010d}"
 
 
+def failed_chunk_item(job_id: str, first_row: int) -> str:
+    return f"BATCHJOB#{job_id}#FAILED#{first_row:010d}"
+
+
 class BatchJobRepository:
     def __init__(self, table: str) -> None:
         self._table = table
@@ -159,6 +163,33 @@ class BatchJobRepository:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def mark_chunk_failed(self, client_id: str, job_id: str, first_row: int, rows: int, reason: str) -> None:
+        """A chunk attempt that failed; if no later attempt counts it, its rows are the job's `failed`."""
+        item = {
+            "client_id": client_id,
+            "item": failed_chunk_item(job_id, first_row),
+            "first_row": first_row,
+            "rows": rows,
+            "reason": reason,
+        }
+        aws.dynamodb().Table(self._table).put_item(Item=item)
+
+    def failed_rows(self, client_id: str, job_id: str) -> int:
+        """Rows of chunks that failed and were never counted afterwards."""
+        counted = {c.first_row for c in self.chunks(client_id, job_id)}
+        table = aws.dynamodb().Table(self._table)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("client_id").eq(client_id) & Key("item").begins_with(f"{job_item(job_id)}#FAILED#"),
+            "ConsistentRead": True,
+        }
+        total = 0
+        while True:
+            page = table.query(**kwargs)
+            total += sum(int(i["rows"]) for i in page.get("Items", []) if int(i["first_row"]) not in counted)
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def succeed(self, client_id: str, job_id: str, finished_at: datetime, results_key: str, errors_key: str) -> bool:
         return self._update(
             client_id,
@@ -174,13 +205,20 @@ class BatchJobRepository:
             },
         )
 
-    def fail(self, client_id: str, job_id: str, finished_at: datetime, reason: str) -> bool:
+    def fail(self, client_id: str, job_id: str, finished_at: datetime, reason: str, failed_rows: int) -> bool:
         return self._update(
             client_id,
             job_id,
-            "SET #s = :failed, finished_at = :at, failure_reason = :reason",
+            "SET #s = :failed, finished_at = :at, failure_reason = :reason, failed = :rows",
             "#s IN (:pending, :running)",
-            {":failed": "failed", ":pending": "pending", ":running": "running", ":at": finished_at.isoformat(), ":reason": reason},
+            {
+                ":failed": "failed",
+                ":pending": "pending",
+                ":running": "running",
+                ":at": finished_at.isoformat(),
+                ":reason": reason,
+                ":rows": failed_rows,
+            },
         )
 
     def _chunk_exists(self, client_id: str, job_id: str, first_row: int) -> bool:

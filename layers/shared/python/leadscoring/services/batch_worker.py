@@ -9,6 +9,7 @@ does, so running a file again rescores its leads and resets nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -34,8 +35,20 @@ class BatchWorker:
         self._rows = rows
 
     def score_chunk(self, items: Sequence[Mapping[str, Any]], batch: Mapping[str, Any]) -> dict[str, Any]:
-        """One ItemBatcher batch: Items = [{"index": <0-based data row>, "row": {...}}], BatchInput = the job."""
+        """One ItemBatcher batch: Items = [{"index": <0-based data row>, "row": {...}}], BatchInput = the job.
+
+        A failing attempt is recorded (then re-raised for Step Functions to retry): if no attempt ever counts
+        the chunk, the job reports its rows as `failed`."""
         client_id, job_id = str(batch["client_id"]), str(batch["job_id"])
+        try:
+            return self._score_chunk(client_id, job_id, items, batch)
+        except Exception as exc:
+            first_row = min((int(item["index"]) for item in items), default=-1) + 1
+            with contextlib.suppress(Exception):  # the original error is the one to report
+                self._jobs.mark_chunk_failed(client_id, job_id, first_row, len(items), f"{type(exc).__name__}: {exc}"[:500])
+            raise
+
+    def _score_chunk(self, client_id: str, job_id: str, items: Sequence[Mapping[str, Any]], batch: Mapping[str, Any]) -> dict[str, Any]:
         if self._jobs.get(client_id, job_id) is None:
             raise NotFound(f"No batch job {job_id}")
         scored_at = datetime.fromisoformat(str(batch["scored_at"]))
@@ -106,7 +119,7 @@ class BatchWorker:
     def record_failure(self, ref: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
         client_id, job_id = str(ref["client_id"]), str(ref["job_id"])
         self._job(client_id, job_id)
-        self._jobs.fail(client_id, job_id, datetime.now(UTC), failure_reason(error))
+        self._jobs.fail(client_id, job_id, datetime.now(UTC), failure_reason(error), self._jobs.failed_rows(client_id, job_id))
         return {"job_id": job_id, "status": "failed"}
 
     # -- helpers ---------------------------------------------------------------------------------------
