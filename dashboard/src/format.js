@@ -17,9 +17,12 @@ export function money(value, currency) {
   }
 }
 
+// Today's times without the date: the live feed is mostly today.
 export function dateTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString("en-US", { dateStyle: "medium", timeStyle: "medium" });
+  if (Number.isNaN(date.getTime())) return iso;
+  const today = date.toDateString() === new Date().toDateString();
+  return today ? date.toLocaleTimeString("en-US") : date.toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" });
 }
 
 // ISO calendar days in UTC, the API's period unit.

@@ -229,7 +229,7 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
         h(
           "table",
           { id: "feed-table" },
-          h("thead", {}, h("tr", {}, ["Scored", "Lead", "Company", "Source", "Score", "Grade", "Qualified"].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, ["Lead", "Score", "Grade", "Source", "Company", "Qualified", "Scored"].map((c) => h("th", { scope: "col" }, c)))),
           el.feedBody,
         ),
       ),
@@ -439,13 +439,13 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     const row = h(
       "tr",
       { class: fresh ? "is-new" : null, dataset: { leadId: lead.id } },
-      h("td", {}, h("time", { datetime: lead.scored_at }, dateTime(lead.scored_at))),
       h("td", {}, h("span", { class: "lead-name" }, lead.name), h("span", { class: "lead-email" }, lead.email), badge),
-      h("td", {}, lead.company ?? "—"),
-      h("td", {}, lead.source),
       h("td", { class: "num" }, score(lead.score)),
       h("td", {}, lead.grade ? h("span", { class: `grade grade-${lead.grade}` }, lead.grade) : "—"),
+      h("td", {}, lead.source),
+      h("td", {}, lead.company ?? "—"),
       h("td", {}, lead.qualified ? "Yes" : "No"),
+      h("td", {}, h("time", { datetime: lead.scored_at }, dateTime(lead.scored_at))),
     );
     if (fresh) {
       setTimeout(() => {
