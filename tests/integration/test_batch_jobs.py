@@ -206,11 +206,11 @@ def test_a_jsonl_file_in_the_apis_nested_shape_scores_as_post_score_does(api: Ap
 
 def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(api: Api, batch_tenant: Tenant, tables: Tables) -> None:
     prefix = f"rerun-{uuid.uuid4().hex[:6]}"
-    put(batch_tenant, "imports/rerun.csv", csv_file([flat_row(lead) for lead in demo_leads(620, prefix, seed=5)]))
+    put(batch_tenant, "imports/rerun.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=5)]))
     first = run_file(api, batch_tenant, "imports/rerun.csv", "csv")
     assert first["status"] == "succeeded", first
     mine = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)}
-    assert len(mine) == 620
+    assert len(mine) == 450
     converted = next(iter(mine))
     wiring.lead_repository().set_outcome(batch_tenant.client_id, converted, "converted", "2026-01-02T00:00:00+00:00", 1200.0)
     total_before = len(tables.leads(batch_tenant.client_id))
@@ -219,14 +219,14 @@ def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(ap
 
     assert second["status"] == "succeeded", second
     assert second["job_id"] != first["job_id"]
-    assert second["counts"] == first["counts"] == {"rows": 620, "scored": 620, "invalid": 0, "failed": 0}
+    assert second["counts"] == first["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
     after = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id)}
     assert len(after) == total_before
     for lead_id, lead in mine.items():
         assert after[lead_id]["created_at"] == lead["created_at"]
         assert after[lead_id]["scored_at"] != lead["scored_at"]  # rescored by the second job
     assert after[converted]["conversion_status"] == "converted" and float(after[converted]["revenue"]) == 1200.0
-    assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 620
+    assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 450
 
 
 def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
@@ -243,8 +243,8 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     def flaky(**kwargs: Any) -> Any:
         if LEADS.local_name in kwargs["RequestItems"]:
             calls["leads"] += 1
-            # Calls 31.. fall in the middle of a later chunk (25 leads a call; chunks hold 200-500 rows).
-            if calls["leads"] > 30 and calls["refused"] < leads_module.BATCH_WRITE_ATTEMPTS:
+            # Calls 13.. fall in the middle of the second chunk (25 leads a call; chunks hold about 200 rows).
+            if calls["leads"] > 12 and calls["refused"] < leads_module.BATCH_WRITE_ATTEMPTS:
                 calls["refused"] += 1
                 return {"UnprocessedItems": kwargs["RequestItems"]}
         return real(**kwargs)
@@ -252,18 +252,18 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     monkeypatch.setattr(client, "batch_write_item", flaky)
     monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
     prefix = f"retry-{uuid.uuid4().hex[:6]}"
-    put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(1100, prefix, seed=3)]))
+    put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(700, prefix, seed=3)]))
     before = len(tables.leads(batch_tenant.client_id))
 
     job = run_file(api, batch_tenant, "imports/retry.csv", "csv")
 
     assert calls["refused"] == leads_module.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
     assert job["status"] == "succeeded", job
-    assert job["counts"] == {"rows": 1100, "scored": 1100, "invalid": 0, "failed": 0}
-    assert len(tables.leads(batch_tenant.client_id)) == before + 1100
+    assert job["counts"] == {"rows": 700, "scored": 700, "invalid": 0, "failed": 0}
+    assert len(tables.leads(batch_tenant.client_id)) == before + 700
     decisions = decisions_of(tables, batch_tenant.client_id, job["job_id"])
-    assert len(decisions) == 1100 and len({d["event_key"] for d in decisions}) == 1100
-    assert len(download(job["results_url"])) == 1100
+    assert len(decisions) == 700 and len({d["event_key"] for d in decisions}) == 700
+    assert len(download(job["results_url"])) == 700
     # Each chunk counted once: the chunks' rows tile the file exactly.
     chunks = sorted(
         (int(c["first_row"]), int(c["rows"]))
@@ -271,7 +271,7 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
         if c["item"].startswith(f"BATCHJOB#{job['job_id']}#CHUNK#")
     )
     assert chunks[0][0] == 1 and all(a + n == b for (a, n), (b, _) in itertools.pairwise(chunks))
-    assert sum(n for _, n in chunks) == 1100
+    assert sum(n for _, n in chunks) == 700
 
 
 def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_again_completes_it(

@@ -6,6 +6,7 @@ marker and the job's ADD go in one transaction, so a chunk that Step Functions r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -150,18 +151,7 @@ class BatchJobRepository:
 
     def chunks(self, client_id: str, job_id: str) -> list[ChunkRecord]:
         """The job's counted chunks in file order."""
-        table = aws.dynamodb().Table(self._table)
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("client_id").eq(client_id) & Key("item").begins_with(f"{job_item(job_id)}#CHUNK#"),
-            "ConsistentRead": True,
-        }
-        found: list[ChunkRecord] = []
-        while True:
-            page = table.query(**kwargs)
-            found.extend(ChunkRecord.model_validate(from_item(i)) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [ChunkRecord.model_validate(from_item(i)) for i in self._items(client_id, f"{job_item(job_id)}#CHUNK#")]
 
     def mark_chunk_failed(self, client_id: str, job_id: str, first_row: int, rows: int, reason: str) -> None:
         """A chunk attempt that failed; if no later attempt counts it, its rows are the job's `failed`."""
@@ -177,18 +167,8 @@ class BatchJobRepository:
     def failed_rows(self, client_id: str, job_id: str) -> int:
         """Rows of chunks that failed and were never counted afterwards."""
         counted = {c.first_row for c in self.chunks(client_id, job_id)}
-        table = aws.dynamodb().Table(self._table)
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("client_id").eq(client_id) & Key("item").begins_with(f"{job_item(job_id)}#FAILED#"),
-            "ConsistentRead": True,
-        }
-        total = 0
-        while True:
-            page = table.query(**kwargs)
-            total += sum(int(i["rows"]) for i in page.get("Items", []) if int(i["first_row"]) not in counted)
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        failed = self._items(client_id, f"{job_item(job_id)}#FAILED#")
+        return sum(int(i["rows"]) for i in failed if int(i["first_row"]) not in counted)
 
     def succeed(self, client_id: str, job_id: str, finished_at: datetime, results_key: str, errors_key: str) -> bool:
         return self._update(
@@ -220,6 +200,19 @@ class BatchJobRepository:
                 ":rows": failed_rows,
             },
         )
+
+    def _items(self, client_id: str, prefix: str) -> Iterator[dict[str, Any]]:
+        table = aws.dynamodb().Table(self._table)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("client_id").eq(client_id) & Key("item").begins_with(prefix),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = table.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _chunk_exists(self, client_id: str, job_id: str, first_row: int) -> bool:
         key = {"client_id": client_id, "item": chunk_item(job_id, first_row)}
