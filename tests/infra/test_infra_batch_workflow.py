@@ -121,6 +121,7 @@ def test_a_distributed_map_per_format_reads_the_file_in_chunks(
     [task] = processor["States"].values()
     assert task["Resource"] == "arn:aws:states:::lambda:invoke"
     assert task["Parameters"] == {"FunctionName": WORKER_ARN, "Payload.$": "$"}
+    assert task["OutputPath"] == "$.Payload.chunk.rows"  # keeps the Map's collected output far under 256 KiB
     retried = [r["ErrorEquals"] for r in task["Retry"]]
     assert retried == [TRANSIENT_LAMBDA_ERRORS, ["StorageError"]]
     assert all(r["BackoffRate"] > 1 and r["MaxAttempts"] >= 2 for r in task["Retry"])

@@ -88,7 +88,9 @@ def _score_rows(worker_arn: str, file_format: str) -> dict[str, Any]:
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": worker_arn, "Payload.$": "$"},
-                    "ResultSelector": {"chunk.$": "$.Payload.chunk"},
+                    # Without a ResultWriter the Map's result is the array of every chunk's output, under the
+                    # 256 KiB state limit: a chunk answers with its row count alone (a few bytes each).
+                    "OutputPath": "$.Payload.chunk.rows",
                     "TimeoutSeconds": 300,
                     "Retry": [
                         _RETRY_TRANSIENT,
