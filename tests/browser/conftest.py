@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, Response, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, Response, expect, sync_playwright
 
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ROOT, Stack
@@ -52,6 +52,7 @@ SCREENSHOTS = ROOT / "build" / "test-artifacts" / "screenshots"
 KEY_STORAGE = "leadscoring.apiKey"
 # Waits for the app (first paint, a report, a feed poll); generous because two cores are shared.
 UI_TIMEOUT_MS = 30_000
+expect.set_options(timeout=UI_TIMEOUT_MS)  # assertions wait as long as actions
 
 
 @dataclass

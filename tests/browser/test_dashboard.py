@@ -335,5 +335,5 @@ def test_a_scored_lead_appears_in_the_live_feed_without_a_reload(page: Watched, 
     while api_get(stack, url)["totals"]["lead_volume"] != volume:  # the stream's aggregator runs asynchronously
         assert time.monotonic() < deadline, "the aggregates never counted the new lead"
         time.sleep(0.5)
-    expect(page.page.locator('[data-kpi="lead_volume"]')).to_have_attribute("data-value", str(volume), timeout=15_000)
+    expect(page.page.locator('[data-kpi="lead_volume"]')).to_have_attribute("data-value", str(volume))
     assert page.page.evaluate("() => window.sameDocument") is True
