@@ -8,13 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from benchmarks.in_memory_storage import InMemoryTenants
-from leadscoring.data.codec import from_item
 from leadscoring.data.audit import decision_item
+from leadscoring.data.codec import from_item
 from leadscoring.data.leads import lead_to_item
 from leadscoring.demo_data import generate
 from leadscoring.domain.auth import Principal
-from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.errors import InvalidInput, field_errors
+from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten, validate_attributes
 from leadscoring.domain.row_validation import EmailCheck
 from leadscoring.domain.row_values import lead_payload
