@@ -336,3 +336,38 @@ def test_emails_the_fast_check_accepts_are_accepted_by_pydantic_with_the_same_no
             accepted += 1
             assert LeadInput(email=text, name="n", source="s").email == fast, text
     assert accepted > 100 and tried == 3000
+
+
+def test_a_date_feature_counts_days_up_to_the_jobs_time():
+    from datetime import timedelta
+
+    from leadscoring.schemas.lead import FeatureFamily
+    from leadscoring.schemas.model import ScoringFeature
+
+    features = [
+        ScoringFeature(name="page_views", type="numerical", family=FeatureFamily.BEHAVIORAL),
+        ScoringFeature(name="last_visit", type="numerical", family=FeatureFamily.ENGAGEMENT, transformation="days_since"),
+    ]
+    rows, labels = [], []
+    for i in range(300):
+        days = i % 60
+        rows.append({"page_views": float(i % 17), "last_visit": (SCORED_AT - timedelta(days=days)).date().isoformat()})
+        labels.append(days < 20 if i % 7 else days >= 20)
+    trained = train_model(rows, labels, features, "d", "1", "n", created_by="t", time_budget_seconds=0, importance_repeats=1, n_jobs=1)
+    tenants = InMemoryTenants()
+    tenants.add("c1", "d", trained.onnx_bytes, trained.metadata, features)
+    service = RowScoring(tenants.service(config_cache_seconds=60.0), tenants.leads)
+    base = {"email": "a@x.org", "name": "A", "source": "web"}
+    file_rows = [
+        {**base, "page_views": "5", "last_visit": "2026-11-20"},
+        {**base, "email": "b@x.org", "page_views": "5", "last_visit": "yesterday"},
+        {**base, "email": "c@x.org", "page_views": "5", "last_visit": "2026-09-01T08:00:00Z"},
+    ]
+    scored = score(service, file_rows)
+    assert [(e.row, e.field, e.type) for e in scored.errors] == [(2, "last_visit", "type_error")]
+    model = tenants.service(config_cache_seconds=60.0).active_model("c1")[1]
+    expected, _ = model.predict_explained(
+        [{"page_views": 5, "last_visit": "2026-11-20"}, {"page_views": 5, "last_visit": "2026-09-01T08:00:00Z"}], SCORED_AT
+    )
+    assert [r["score"] for r in scored.results] == [round(float(p) * 100, 2) for p in expected]
+    assert scored.lead_items[0]["attributes"]["engagement"] == {"last_visit": "2026-11-20"}
