@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,14 @@ from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService
 
 SYSTEM_ACTOR = "system"
 _FAMILIES = [f.value for f in FeatureFamily]
-_TIMES: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+@cache
+def _times() -> TypeAdapter[datetime]:
+    """Datetimes as the API's models write them (built on first use: a TypeAdapter costs cold start)."""
+    return TypeAdapter(datetime)
+
+
 _LEAD_FIELDS = ("conversion_status", "conversion_date", "revenue", "created_at")
 
 
@@ -388,7 +396,7 @@ class _Chunk:
         completeness = (present.sum(axis=0) / len(names)).tolist() if names else [1.0] * n
         explanations = self.explanations(names, columns, ranked) if ranked is not None else [None] * n
 
-        stamp = _TIMES.dump_python(self.scored_at, mode="json")
+        stamp = _times().dump_python(self.scored_at, mode="json")
         event_prefix = decision_event_id(self.job_id, 0, self.scored_at)[:-9]
         hash_order = sorted(range(len(names)), key=lambda j: names[j])
         hash_rows = zip(*(columns[j] for j in hash_order), strict=True) if names else iter([()] * n)
