@@ -18,6 +18,7 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
 
+from leadscoring.data.aggregates import counters_of
 from leadscoring.demo_data import generate
 from leadscoring.domain.aggregation import lead_delta
 from leadscoring.resources import AGGREGATES, LEADS
@@ -225,7 +226,7 @@ def stored_aggregates(client_id: str) -> dict[tuple[str, str], dict[str, Decimal
     while True:
         page = table.scan(**kwargs)
         for item in page["Items"]:
-            counters = {k: Decimal(v) for k, v in item.items() if k not in ("series", "bucket") and v != 0}
+            counters = {k: v for k, v in counters_of(item).items() if v != 0}
             if counters:
                 found[(item["series"], item["bucket"])] = counters
         if "LastEvaluatedKey" not in page:

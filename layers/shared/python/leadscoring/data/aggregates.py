@@ -2,11 +2,16 @@
 
 Each stream record's delta is written in the same transaction as a marker for that record
 (attribute_not_exists), so a redelivered record is recognised and skipped instead of counted twice, and a
-counter never moves without its marker. Records go in groups that fit DynamoDB's 100-item transaction.
+counter never moves without its marker. A counter item holds its counters as one JSON attribute (name ->
+decimal string): it is read, summed with the deltas and put back under an optimistic version check (another
+shard's batch on the same day makes the check fail, and the group is re-read and retried). One attribute
+instead of hundreds keeps reads and writes cheap to serialize and free of expression-size limits. Records go in
+groups that fit DynamoDB's 100-item transaction.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,11 +27,11 @@ from leadscoring.data import aws
 from leadscoring.domain.aggregation import BucketKey, Counters, add_into, lead_delta
 
 MAX_TRANSACTION_ITEMS = 100
-# DynamoDB caps an expression at 4 KB; "#a123 :a123, " is 13 characters, so 250 names stay well inside it.
-MAX_NAMES_PER_UPDATE = 250
 # Lambda retries a stream record for at most the stream's 24 h retention; markers outlive that comfortably.
 MARKER_DAYS = 7
-CONFLICT_RETRIES = 6
+CONFLICT_RETRIES = 8
+VERSION = "v"  # the optimistic-lock attribute of a counter item
+COUNTERS = "counters"  # the JSON attribute holding them
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -48,10 +53,7 @@ class _Group:
     totals: dict[BucketKey, Counters] = field(default_factory=dict)
 
     def fits(self, change: StreamChange) -> bool:
-        keys = set(self.totals) | set(change.delta)
-        if len(keys) + len(self.changes) + 1 > MAX_TRANSACTION_ITEMS:
-            return False
-        return all(len(set(self.totals.get(k, {})) | set(change.delta.get(k, {}))) <= MAX_NAMES_PER_UPDATE for k in keys)
+        return len(set(self.totals) | set(change.delta)) + len(self.changes) + 1 <= MAX_TRANSACTION_ITEMS
 
     def add(self, change: StreamChange) -> None:
         self.changes.append(change)
@@ -75,6 +77,11 @@ def decode_record(record: dict[str, Any]) -> StreamChange:
 
 def _image(wire: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if not wire else {k: _deserializer.deserialize(v) for k, v in wire.items()}
+
+
+def counters_of(item: dict[str, Any]) -> Counters:
+    """The counters a stored counter item holds, exact (numbers travel as decimal strings)."""
+    return {k: Decimal(v) for k, v in json.loads(item.get(COUNTERS) or "{}").items()}
 
 
 def marker_series(client_id: str | None, event_id: str) -> str:
@@ -109,19 +116,20 @@ class AggregateStore:
         for attempt in range(CONFLICT_RETRIES + len(group.changes)):
             if not group.changes:
                 return True
+            current = self._current(list(group.totals))
             try:
-                client.transact_write_items(TransactItems=self._items(group))
+                client.transact_write_items(TransactItems=self._items(group, current))
                 return True
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    if exc.response["Error"]["Code"] in ("ThrottlingException", "ProvisionedThroughputExceededException"):
-                        time.sleep(min(0.05 * 2**attempt, 2.0))
-                        continue
+                code = exc.response["Error"]["Code"]
+                if code in ("ThrottlingException", "ProvisionedThroughputExceededException"):
+                    time.sleep(min(0.05 * 2**attempt, 2.0))
+                    continue
+                if code != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                applied = {
-                    group.changes[i].event_id for i, code in enumerate(reasons[: len(group.changes)]) if code == "ConditionalCheckFailed"
-                }
+                markers = len(group.changes)
+                applied = {group.changes[i].event_id for i, c in enumerate(reasons[:markers]) if c == "ConditionalCheckFailed"}
                 if applied:
                     # A redelivery: those records are already counted; apply only the rest.
                     rest = _Group()
@@ -130,13 +138,34 @@ class AggregateStore:
                             rest.add(change)
                     group = rest
                     continue
-                if any(code in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for code in reasons):
-                    time.sleep(min(0.02 * 2**attempt, 1.0))  # another shard's batch is updating the same day
+                retryable = ("ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded")
+                if any(c in retryable for c in reasons[markers:]):
+                    time.sleep(min(0.02 * 2**attempt, 1.0))  # another batch moved the same day's counters: re-read
                     continue
                 return False
         return False
 
-    def _items(self, group: _Group) -> list[dict[str, Any]]:
+    def _current(self, keys: list[BucketKey]) -> dict[BucketKey, dict[str, Any]]:
+        """The counter items as they are now (consistent reads), by key; absent ones are missing."""
+        found: dict[BucketKey, dict[str, Any]] = {}
+        resource = aws.dynamodb()
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [{"series": s, "bucket": d} for s, d in keys[start : start + 100]], "ConsistentRead": True}
+            }
+            for attempt in range(8):
+                page = resource.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self._table, []):
+                    found[(item["series"], item["bucket"])] = item
+                request = page.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise RuntimeError("DynamoDB kept leaving aggregate keys unprocessed")
+        return found
+
+    def _items(self, group: _Group, current: dict[BucketKey, dict[str, Any]]) -> list[dict[str, Any]]:
         expires = int((datetime.now(UTC) + timedelta(days=MARKER_DAYS)).timestamp())
         items: list[dict[str, Any]] = [
             {
@@ -153,23 +182,21 @@ class AggregateStore:
             }
             for c in group.changes
         ]
-        for (series, day), counters in group.totals.items():
-            moved = {n: v for n, v in counters.items() if v != 0}
-            if not moved:
-                continue
-            names = {f"#a{i}": n for i, n in enumerate(moved)}
-            values = {f":a{i}": _serializer.serialize(v) for i, v in enumerate(moved.values())}
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": {"series": {"S": series}, "bucket": {"S": day}},
-                        "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(moved))),
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                    }
-                }
-            )
+        for (series, day), delta in group.totals.items():
+            before = current.get((series, day))
+            counters = counters_of(before) if before else {}
+            add_into(counters, delta)
+            version = int(before[VERSION]) if before and VERSION in before else 0
+            kept = {k: str(v) for k, v in sorted(counters.items()) if v != 0}
+            item = {"series": series, "bucket": day, VERSION: version + 1, COUNTERS: json.dumps(kept, separators=(",", ":"))}
+            put: dict[str, Any] = {"TableName": self._table, "Item": {k: _serializer.serialize(v) for k, v in item.items()}}
+            if before is None:
+                put["ConditionExpression"] = "attribute_not_exists(series)"
+            else:
+                put["ConditionExpression"] = "#v = :v"
+                put["ExpressionAttributeNames"] = {"#v": VERSION}
+                put["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
+            items.append({"Put": put})
         return items
 
     def read(self, series: str, start: date, end: date) -> dict[date, Counters]:
@@ -183,7 +210,7 @@ class AggregateStore:
             page = table.query(**kwargs)
             for item in page.get("Items", []):
                 day = date.fromisoformat(item["bucket"])
-                days[day] = {k: Decimal(v) for k, v in item.items() if k not in ("series", "bucket")}
+                days[day] = counters_of(item)
             if "LastEvaluatedKey" not in page:
                 return days
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
