@@ -37,7 +37,9 @@ LOG_DELIVERY_AND_XRAY = {
 @pytest.fixture(scope="module")
 def state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
     machines = {
-        k: v for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items() if k.startswith("TrainingWorkflow")
+        k: v
+        for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items()
+        if k.startswith("TrainingWorkflow")
     }
     assert len(machines) == 1, sorted(machines)
     [(logical_id, resource)] = machines.items()
