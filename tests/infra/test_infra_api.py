@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -54,7 +55,7 @@ def test_route_is_a_proxy_integration_to_its_function(synthesized: Synthesized, 
     assert props["Integration"]["Type"] == "AWS_PROXY"
     assert props["Integration"]["IntegrationHttpMethod"] == "POST"
     assert _integration_function(props) == function_ids[route.function]
-    expected_parameters = {f"method.request.path.{name}": True for name in ("id",) if "{id}" in route.full_path}
+    expected_parameters = {f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", route.full_path)}
     assert props.get("RequestParameters", {}) == expected_parameters
 
 
