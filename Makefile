@@ -63,8 +63,9 @@ lint: setup
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit -p no:cacheprovider --disable-socket
 
+# Two workers, each with its own moto server and seeded tenant; a file's tests stay on one worker.
 test-integration: setup
-	$(VENV)/bin/pytest -q tests/integration -p no:cacheprovider
+	$(VENV)/bin/pytest -q tests/integration -p no:cacheprovider -n 2 --dist loadfile
 
 test-infra: setup layer dashboard
 	$(VENV)/bin/pytest -q tests/infra -p no:cacheprovider

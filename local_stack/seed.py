@@ -16,7 +16,7 @@ from leadscoring.resources import LEADS
 from leadscoring.routes import Role
 from leadscoring.schemas.conversion import ConversionUpdate
 from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput
-from leadscoring.schemas.model import ModelDefinition
+from leadscoring.schemas.model import LeadCosts, ModelDefinition, ScoringConfigUpdate
 from leadscoring.services import wiring
 from leadscoring.training.trainer import train_model
 
@@ -25,6 +25,15 @@ BASELINE_MODEL = "baseline"
 HISTORY_ROWS = 3000
 SEEDED_LEADS = 200
 SPREAD_DAYS = 60  # demo leads are created over the last two months, so the Performance page has history
+DEMO_COSTS = {
+    "paid_search": 60.0,
+    "trade_show": 120.0,
+    "webinar": 40.0,
+    "partner": 50.0,
+    "social": 30.0,
+    "referral": 15.0,
+    "organic_search": 10.0,
+}
 OPEN_DAYS = 14  # leads younger than this are still being worked: some contacted or qualified, none closed
 
 
@@ -57,6 +66,8 @@ def seed_tenant(client_id: str = DEMO_CLIENT, leads: int = SEEDED_LEADS, history
     registry.create_definition(client_id, definition)
     registry.register(client_id, trained.model, trained.onnx_bytes, trained.metadata)
     wiring.configuration_service().activate(system, BASELINE_MODEL, "1")
+    # Demo acquisition costs, so the Performance page shows cost per conversion and ROI from the start.
+    wiring.configuration_service().update(system, ScoringConfigUpdate(cost_per_lead=LeadCosts(default=25.0, by_source=DEMO_COSTS)))
 
     scoring, conversions = wiring.scoring_service(), wiring.conversion_service()
     rng = random.Random(43)

@@ -206,11 +206,11 @@ def test_a_jsonl_file_in_the_apis_nested_shape_scores_as_post_score_does(api: Ap
 
 def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(api: Api, batch_tenant: Tenant, tables: Tables) -> None:
     prefix = f"rerun-{uuid.uuid4().hex[:6]}"
-    put(batch_tenant, "imports/rerun.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=5)]))
+    put(batch_tenant, "imports/rerun.csv", csv_file([flat_row(lead) for lead in demo_leads(250, prefix, seed=5)]))
     first = run_file(api, batch_tenant, "imports/rerun.csv", "csv")
     assert first["status"] == "succeeded", first
     mine = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)}
-    assert len(mine) == 450
+    assert len(mine) == 250
     converted = next(iter(mine))
     wiring.lead_repository().set_outcome(batch_tenant.client_id, converted, "converted", "2026-01-02T00:00:00+00:00", 1200.0)
     total_before = len(tables.leads(batch_tenant.client_id))
@@ -219,14 +219,14 @@ def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(ap
 
     assert second["status"] == "succeeded", second
     assert second["job_id"] != first["job_id"]
-    assert second["counts"] == first["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
+    assert second["counts"] == first["counts"] == {"rows": 250, "scored": 250, "invalid": 0, "failed": 0}
     after = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id)}
     assert len(after) == total_before
     for lead_id, lead in mine.items():
         assert after[lead_id]["created_at"] == lead["created_at"]
         assert after[lead_id]["scored_at"] != lead["scored_at"]  # rescored by the second job
     assert after[converted]["conversion_status"] == "converted" and float(after[converted]["revenue"]) == 1200.0
-    assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 450
+    assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 250
 
 
 def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
@@ -251,18 +251,18 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     monkeypatch.setattr(client, "batch_write_item", flaky)
     monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
     prefix = f"retry-{uuid.uuid4().hex[:6]}"
-    put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(700, prefix, seed=3)]))
+    put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=3)]))
     before = len(tables.leads(batch_tenant.client_id))
 
     job = run_file(api, batch_tenant, "imports/retry.csv", "csv")
 
     assert calls["refused"] == leads_module.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
     assert job["status"] == "succeeded", job
-    assert job["counts"] == {"rows": 700, "scored": 700, "invalid": 0, "failed": 0}
-    assert len(tables.leads(batch_tenant.client_id)) == before + 700
+    assert job["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
+    assert len(tables.leads(batch_tenant.client_id)) == before + 450
     decisions = decisions_of(tables, batch_tenant.client_id, job["job_id"])
-    assert len(decisions) == 700 and len({d["event_key"] for d in decisions}) == 700
-    assert len(download(job["results_url"])) == 700
+    assert len(decisions) == 450 and len({d["event_key"] for d in decisions}) == 450
+    assert len(download(job["results_url"])) == 450
     # Each chunk counted once: the chunks' rows tile the file exactly.
     chunks = sorted(
         (int(c["first_row"]), int(c["rows"]))
@@ -270,7 +270,7 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
         if c["item"].startswith(f"BATCHJOB#{job['job_id']}#CHUNK#")
     )
     assert chunks[0][0] == 1 and all(a + n == b for (a, n), (b, _) in itertools.pairwise(chunks))
-    assert sum(n for _, n in chunks) == 700
+    assert sum(n for _, n in chunks) == 450
 
 
 def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_again_completes_it(
@@ -294,7 +294,7 @@ def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_ag
     monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's backoff
     monkeypatch.setattr(distributed_map.time, "sleep", lambda _: None)  # the Map's retry intervals
     prefix = f"down-{uuid.uuid4().hex[:6]}"
-    put(batch_tenant, "imports/down.csv", csv_file([flat_row(lead) for lead in demo_leads(700, prefix, seed=9)]))
+    put(batch_tenant, "imports/down.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=9)]))
 
     failed = run_file(api, batch_tenant, "imports/down.csv", "csv")
 
@@ -303,17 +303,17 @@ def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_ag
     assert failed["results_url"] is None and failed["errors_url"] is None
     counts = failed["counts"]
     assert counts["rows"] == counts["scored"] > 0 and counts["invalid"] == 0  # the first chunk, counted
-    assert 0 < counts["failed"] <= 700 - counts["rows"]  # the chunk that kept failing
+    assert 0 < counts["failed"] <= 450 - counts["rows"]  # the chunk that kept failing
     mine = [lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)]
-    assert counts["scored"] <= len(mine) < 700
+    assert counts["scored"] <= len(mine) < 450
 
     monkeypatch.setattr(client, "batch_write_item", real)
     again = run_file(api, batch_tenant, "imports/down.csv", "csv")
 
     assert again["status"] == "succeeded", again
-    assert again["counts"] == {"rows": 700, "scored": 700, "invalid": 0, "failed": 0}
+    assert again["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
     mine = [lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)]
-    assert len(mine) == len({lead["id"] for lead in mine}) == 700
+    assert len(mine) == len({lead["id"] for lead in mine}) == 450
 
 
 def test_a_job_that_cannot_score_fails_with_its_reason(api: Api, workflow: str, make_tenant: Callable[..., Tenant]) -> None:
@@ -414,10 +414,10 @@ def test_jobs_are_private_to_their_tenant_and_analysts_cannot_start_them(
     assert api.get(f"/batch-score/{job_id}", batch_tenant.analyst).body["status"] == "pending"
 
 
-def test_a_ten_thousand_row_file_over_http_stores_every_good_lead_once(
+def test_a_multi_chunk_file_over_http_stores_every_good_lead_once(
     workflow: str, gateway: Any, make_tenant: Callable[..., Tenant]
 ) -> None:
-    """The large-file demo's run and checks (python -m local_stack.batch_demo), at 10,000 rows, over real HTTP."""
+    """The large-file demo's run and checks (python -m local_stack.batch_demo), at 3,000 rows (several chunks), over real HTTP."""
     from werkzeug.serving import make_server
 
     from local_stack.batch_demo import Caller, demo_file, run_job, verify
@@ -426,8 +426,8 @@ def test_a_ten_thousand_row_file_over_http_stores_every_good_lead_once(
     server = make_server("127.0.0.1", 0, gateway, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        made = demo_file(10_000, f"k{uuid.uuid4().hex[:6]}")
-        assert len(made.bad) == 10
+        made = demo_file(3_000, f"k{uuid.uuid4().hex[:6]}")
+        assert len(made.bad) == 3
         job, _ = run_job(Caller(f"http://127.0.0.1:{server.server_port}", tenant.integration), made.body, poll_seconds=1)
         assert verify(tenant.client_id, made, job, set()) == []
         # The checks have teeth: a lead gone missing is noticed.
