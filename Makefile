@@ -38,6 +38,8 @@ DASHBOARD_BUILT := build/dashboard/index.html
 DASHBOARD_DEPS := dashboard/node_modules/.package-lock.json
 # The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
 CHROMIUM := /usr/bin/chromium
+# Debian's packages need root: sudo when make is not already running as root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 dashboard: $(DASHBOARD_BUILT)
 
@@ -48,8 +50,8 @@ $(DASHBOARD_BUILT): $(DASHBOARD_DEPS) dashboard/build.mjs $(wildcard dashboard/s
 	cd dashboard && node build.mjs
 
 $(CHROMIUM):
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
 run: setup dashboard
 	$(PY) -m local_stack
