@@ -320,7 +320,7 @@ export function performancePage({ breadcrumb, onUnauthorized }) {
     el.error.replaceChildren(
       h("h2", {}, "The report could not be loaded"),
       h("p", {}, error instanceof ApiError && error.status ? `${error.message} (HTTP ${error.status})` : error.message),
-      detail ? h("p", { class: "help" }, detail) : null,
+      ...(detail ? [h("p", { class: "help" }, detail)] : []),
       retry,
     );
     el.error.hidden = false;

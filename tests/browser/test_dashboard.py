@@ -218,6 +218,7 @@ def test_an_api_error_shows_the_error_state_naming_the_parameter(page: Watched, 
     expect(error).to_contain_text("could not be loaded")
     expect(error).to_contain_text(re.compile(r"\b(from|to)\b"))
     expect(page.page.locator("#report")).to_be_hidden()
+    expect(error).not_to_contain_text("null")  # nothing absent is drawn as text
     page.screenshot("performance-error")
 
 
