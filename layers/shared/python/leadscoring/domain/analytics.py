@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from leadscoring.domain.aggregation import HISTOGRAM_BINS, Counters, add_into
 from leadscoring.schemas.analytics import (
@@ -165,44 +166,35 @@ def score_bands(c: Mapping[str, Decimal], thresholds: Thresholds, costs: LeadCos
     return bands
 
 
+def _group_figures(v: Mapping[str, Decimal]) -> dict[str, Any]:
+    """The figures every breakdown (by source, by region) shows for one group's counters."""
+    leads, conversions = int(v.get("n", 0)), int(v.get("c", 0))
+    return {
+        "leads": leads,
+        "average_score": ratio(float(v.get("ss", 0)), leads),
+        "high_quality_share": ratio(int(v.get("q", 0)), leads),
+        "conversions": conversions,
+        "conversion_rate": ratio(conversions, leads),
+    }
+
+
 def source_stats(c: Mapping[str, Decimal], costs: LeadCosts) -> list[SourceStats]:
     stats = []
     for source, v in _grouped(c, "src").items():
-        leads, conversions, revenue = int(v.get("n", 0)), int(v.get("c", 0)), float(v.get("r", 0))
-        if leads == 0:
+        figures = _group_figures(v)
+        if figures["leads"] == 0:
             continue
-        cost = leads * costs.of(source)
-        stats.append(
-            SourceStats(
-                source=source,
-                leads=leads,
-                average_score=ratio(float(v.get("ss", 0)), leads),
-                high_quality_share=ratio(int(v.get("q", 0)), leads),
-                conversions=conversions,
-                conversion_rate=ratio(conversions, leads),
-                revenue=revenue,
-                roi=ratio(revenue - cost, cost),
-            )
-        )
+        revenue, cost = float(v.get("r", 0)), figures["leads"] * costs.of(source)
+        stats.append(SourceStats(source=source, revenue=revenue, roi=ratio(revenue - cost, cost), **figures))
     return sorted(stats, key=lambda s: (-(s.average_score or 0.0), s.source))
 
 
 def region_stats(c: Mapping[str, Decimal]) -> list[RegionStats]:
     stats = []
     for region, v in _grouped(c, "reg").items():
-        leads, conversions = int(v.get("n", 0)), int(v.get("c", 0))
-        if leads == 0:
-            continue
-        stats.append(
-            RegionStats(
-                region=region,
-                leads=leads,
-                average_score=ratio(float(v.get("ss", 0)), leads),
-                high_quality_share=ratio(int(v.get("q", 0)), leads),
-                conversions=conversions,
-                conversion_rate=ratio(conversions, leads),
-            )
-        )
+        figures = _group_figures(v)
+        if figures["leads"] > 0:
+            stats.append(RegionStats(region=region, **figures))
     return sorted(stats, key=lambda s: (-s.leads, s.region))
 
 
