@@ -59,3 +59,13 @@ def function_ids(synthesized: Synthesized) -> dict[str, str]:
     ids = synthesized.function_ids()
     assert AUTHORIZER in ids
     return ids
+
+
+def state_machine_named(synthesized: Synthesized, prefix: str) -> tuple[str, dict[str, Any]]:
+    """The one state machine whose logical id starts with prefix: (logical id, properties)."""
+    machines = {
+        k: v for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items() if k.startswith(prefix)
+    }
+    assert len(machines) == 1, sorted(machines)
+    [(logical_id, resource)] = machines.items()
+    return logical_id, resource["Properties"]

@@ -16,7 +16,7 @@ from leadscoring.resources import AUDIT, BATCH_BUCKET
 from leadscoring.settings import Settings
 from leadscoring.workflows.asl import TRANSIENT_LAMBDA_ERRORS
 from leadscoring.workflows.batch import CHUNK_BYTES, CHUNK_ROWS, MAP_STATES, batch_definition
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, state_machine_named
 
 WORKER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:batch_worker"  # stands in for the worker's ARN
 CATCH = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
@@ -24,14 +24,7 @@ CATCH = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recor
 
 @pytest.fixture(scope="module")
 def state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    machines = {
-        k: v
-        for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items()
-        if k.startswith("BatchWorkflow")
-    }
-    assert len(machines) == 1, sorted(machines)
-    [(logical_id, resource)] = machines.items()
-    return logical_id, resource["Properties"]
+    return state_machine_named(synthesized, "BatchWorkflow")
 
 
 @pytest.fixture(scope="module")

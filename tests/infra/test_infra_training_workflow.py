@@ -14,7 +14,7 @@ from infra.constructs.training_workflow import STATE_MACHINE_ARN_ENV, workflow_d
 from leadscoring.settings import Settings
 from leadscoring.workflows.asl import TRANSIENT_LAMBDA_ERRORS
 from leadscoring.workflows.training import training_definition
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, state_machine_named
 
 TRAIN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:train"  # stands in for the train function's ARN
 STATES = {"ValidateData", "Train", "Evaluate", "ExportAndVerify", "Register", "RecordFailure", "TrainingFailed"}
@@ -36,14 +36,7 @@ LOG_DELIVERY_AND_XRAY = {
 
 @pytest.fixture(scope="module")
 def state_machine(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    machines = {
-        k: v
-        for k, v in synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine").items()
-        if k.startswith("TrainingWorkflow")
-    }
-    assert len(machines) == 1, sorted(machines)
-    [(logical_id, resource)] = machines.items()
-    return logical_id, resource["Properties"]
+    return state_machine_named(synthesized, "TrainingWorkflow")
 
 
 @pytest.fixture(scope="module")
