@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from leadscoring.demo_data import generate
-from leadscoring.domain.explanations import training_baselines, variants
+from leadscoring.domain.explanations import log_odds, rank_factors, rank_terms, training_baselines, variants
 from leadscoring.domain.features import MISSING_CATEGORY, flatten
 from leadscoring.inference.onnx_model import load_model
 from leadscoring.schemas.lead import LeadInput
@@ -125,3 +125,24 @@ def test_an_additive_model_remembers_each_values_term_and_explains_as_occlusion_
         assert [f.feature for f in a.top_positive] == [f.feature for f in b.top_positive]
         for fa, fb in zip(a.top_positive + a.top_negative, b.top_positive + b.top_negative, strict=True):
             assert fa.contribution == pytest.approx(fb.contribution, abs=1e-5)
+
+
+def test_ranking_terms_one_lead_at_a_time_or_in_bulk_gives_the_same_factors_as_ranking_probabilities():
+    rng = np.random.default_rng(61)
+    n, width = 40, 9
+    terms = np.round(rng.normal(0, 0.8, (width, n)), rng.integers(1, 9))  # rounded: ties and zeros happen
+    terms[2, :5] = 4e-7  # rounds to 0: no factor
+    same = rng.random((n, width)) < 0.25
+    p = rng.uniform(0.01, 0.99, n)
+    bulk = rank_terms(p.tolist(), terms.tolist(), same)
+    single = [rank_terms([p[i]], terms[:, i : i + 1].tolist(), same[i : i + 1]) for i in range(n)]
+    assert bulk.positive == [s.positive[0] for s in single] and bulk.negative == [s.negative[0] for s in single]
+    # The same factors as from the probabilities at baseline, which is how any other model is ranked.
+    at_baseline = 1 / (1 + np.exp(terms.T - log_odds(p).reshape(n, 1)))
+    from_probabilities = rank_factors(p, at_baseline, same)
+    for mine, theirs in ((bulk.positive, from_probabilities.positive), (bulk.negative, from_probabilities.negative)):
+        for a, b in zip(mine, theirs, strict=True):
+            assert [j for j, _, _ in a] == [j for j, _, _ in b]
+            assert np.allclose([c for _, c, _ in a], [c for _, c, _ in b], atol=2e-6)
+            assert np.allclose([s for _, _, s in a], [s for _, _, s in b], atol=2e-4)
+    assert any(bulk.positive) and any(bulk.negative) and all(len(f) <= 3 for f in bulk.positive + bulk.negative)

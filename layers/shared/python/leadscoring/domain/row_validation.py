@@ -9,10 +9,7 @@ Equivalences it relies on (each is tested against the exact path):
 - attribute text reads as in `row_values.read_text`; an int or float is accepted by pydantic's strict union
   unchanged when finite, within +-1e15 and not below 1e-30 in magnitude; a string is stripped and at most
   500 characters; then the feature's type and rules (`value_problems`).
-- email: a plain ASCII dot-atom local part and a domain of letter/digit/hyphen labels ending in an alphabetic
-  top-level label, not a special-use domain, within the length limits; normalised by lower-casing the domain
-  (what email-validator returns for such addresses). Anything else (quotes, unicode, display names) is left
-  to pydantic.
+- email: schemas.emails.EmailCheck, which the API's own LeadInput also tries first.
 - name, company, source, external_id: stripped, within their lengths; phone: stripped, the API's pattern.
 """
 
@@ -32,9 +29,6 @@ from leadscoring.schemas.model import ScoringFeature
 MAX_STRING_ATTRIBUTE = 500
 # Per column: a few MB of cells at most; cleared (not evicted one by one) when full.
 MAX_CACHED_VALUES = 20_000
-SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
-
-_EMAIL = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
 _PHONE = re.compile(r"\+?[0-9 ().\-]{5,30}")
 
 
@@ -185,40 +179,6 @@ class TextCheck:
         if cache is not None and len(cache) < MAX_CACHED_VALUES:
             cache[raw] = text
         return text
-
-
-class EmailCheck:
-    """Ordinary email addresses accepted and normalised as email-validator would; None when undecided."""
-
-    def __init__(self) -> None:
-        self._domains: dict[str, str | None] = {}
-
-    def value(self, raw: Any) -> str | None:
-        if type(raw) is not str:
-            return None
-        text = raw.strip()
-        match = _EMAIL.fullmatch(text)
-        if match is None or len(text) > 254 or len(match.group(1)) > 64:
-            return None
-        domain = match.group(2)
-        normal = self._domains.get(domain, False)
-        if normal is False:
-            if len(self._domains) > MAX_CACHED_VALUES:
-                self._domains.clear()
-            normal = self._domains[domain] = _domain(domain)
-        if normal is None:
-            return None
-        return text if normal == domain else f"{match.group(1)}@{normal}"
-
-
-def _domain(domain: str) -> str | None:
-    lowered = domain.lower()
-    labels = lowered.split(".")
-    if len(lowered) > 253 or any("--" in label for label in labels):  # punycode-like labels: pydantic decides
-        return None
-    if any(lowered == d or lowered.endswith("." + d) for d in SPECIAL_USE_DOMAINS):
-        return None
-    return lowered
 
 
 def phone_value(raw: Any) -> str | None:

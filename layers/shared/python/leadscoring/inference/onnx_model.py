@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from leadscoring.domain.explanations import explanations, log_odds, rank_factors, same_as_baseline
+from leadscoring.domain.explanations import RankedFactors, explanations, log_odds, rank_factors, rank_terms, same_as_baseline
 from leadscoring.domain.feature_values import conversions, prepare_rows
 from leadscoring.domain.features import MISSING_CATEGORY
 from leadscoring.schemas.lead import AttributeValue, Explanation
@@ -77,9 +77,9 @@ class LoadedModel:
             return self.predict_proba(rows, reference), None
         names = self.feature_names
         same = same_as_baseline(rows, names, self.baselines)
-        probabilities, at_baseline = self.run(self.inputs(rows, reference), same)
-        assert at_baseline is not None
-        return probabilities, explanations(rows, names, self.baselines, rank_factors(probabilities, at_baseline, same))
+        probabilities, ranked = self.explained(self.inputs(rows, reference), same)
+        assert ranked is not None
+        return probabilities, explanations(rows, names, self.baselines, ranked)
 
     def inputs(self, rows: Sequence[dict[str, AttributeValue]], reference: datetime | None = None) -> ModelInputs:
         """The rows as model inputs (as domain.features.model_inputs builds them: NaN or MISSING_CATEGORY for gaps)."""
@@ -101,6 +101,17 @@ class LoadedModel:
         feeds.update({name: inputs.categories[k].reshape(-1, 1) for k, name in enumerate(self.category_names)})
         return feeds
 
+    def explained(self, inputs: ModelInputs, same: np.ndarray | None) -> tuple[np.ndarray, RankedFactors | None]:
+        """Probabilities of the n rows of `inputs` and, when `same` ([n, f]: the row's value is the feature's
+        baseline) is given and the model has baselines, each row's ranked factors. One session.run either way."""
+        if same is None or self.baseline_inputs is None:
+            return self.run(inputs)[0], None
+        if self.additive:
+            return self._explained_additive(inputs, same)
+        probabilities, at_baseline = self.run(inputs, same)
+        assert at_baseline is not None
+        return probabilities, rank_factors(probabilities, at_baseline, same)
+
     def run(self, inputs: ModelInputs, same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities of the n rows of `inputs` and, when `same` ([n, f]: the row's value is the feature's
         baseline) is given, of each row with feature j at its baseline ([n, f], NaN where `same`).
@@ -109,8 +120,6 @@ class LoadedModel:
         """
         if same is None or self.baseline_inputs is None:
             return np.asarray(self.session.run([self.probability_output], self.feeds(inputs))[0])[:, 1], None
-        if self.additive:
-            return self._run_additive(inputs, same)
         n, width = same.shape
         # Variants in feature order: (feature j, row i) for every value that is not its baseline.
         features, rows = np.nonzero(~same.T)
@@ -127,13 +136,13 @@ class LoadedModel:
         at_baseline[rows, features] = probabilities[n:]
         return probabilities[:n], at_baseline
 
-    def _run_additive(self, inputs: ModelInputs, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """run() for a model whose log-odds are a sum of one term per feature: a feature's contribution then
+    def _explained_additive(self, inputs: ModelInputs, same: np.ndarray) -> tuple[np.ndarray, RankedFactors]:
+        """explained() for a model whose log-odds are a sum of one term per feature: a feature's contribution then
         depends on its own value only, logit P(baseline with the feature at v) - logit P(baseline), so each
         (feature, value) is run through the model once and remembered. The rows and the values not seen yet go
         in one session.run; a warm model runs the rows alone."""
         assert self.baseline_inputs is not None
-        n, width = same.shape
+        n = same.shape[0]
         categorical, slot = self._slots
         keys: list[list[Any]] = []
         probes: list[tuple[int, Any]] = []
@@ -167,12 +176,9 @@ class LoadedModel:
             learned = (log_odds(probabilities[n:]) - self._baseline_log_odds).tolist()
             for (j, value), term in zip(probes, learned, strict=True):
                 terms[j][value] = term
-        contributions = np.array([[known[v] for v in values] for known, values in zip(terms, keys, strict=True)], dtype=np.float64)
-        contributions = contributions.reshape(width, n).T
         p = probabilities[:n]
-        at_baseline = 1 / (1 + np.exp(contributions - log_odds(p).reshape(n, 1)))
-        at_baseline[same] = np.nan
-        return p, at_baseline
+        columns = [[known[v] for v in values] for known, values in zip(terms, keys, strict=True)]
+        return p, rank_terms(p.tolist(), columns, same)
 
     @cached_property
     def _slot_list(self) -> list[tuple[bool, int]]:

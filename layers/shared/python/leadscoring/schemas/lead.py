@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from leadscoring.schemas.base import InputModel, StoredModel
+from leadscoring.schemas.emails import ordinary_email_first
 
 ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 # Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
@@ -71,7 +72,7 @@ class LeadAttributes(InputModel):
 class LeadInput(InputModel):
     """A lead as a CRM or integration sends it. Server-owned fields are not accepted."""
 
-    email: EmailStr
+    email: Annotated[EmailStr, WrapValidator(ordinary_email_first)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 ().\-]{5,30}$")] | None = None
     company: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -80,6 +81,13 @@ class LeadInput(InputModel):
         default=None, description="The lead's id in the sending CRM"
     )
     attributes: LeadAttributes = Field(default_factory=LeadAttributes)
+
+    # Frameworks format their arguments into debug messages whether or not debug is on (Powertools does on every
+    # call): a lead's text form names no PII, and costs nothing to build.
+    def __repr__(self) -> str:
+        return f"LeadInput(source={self.source!r}, <personal fields withheld>)"
+
+    __str__ = __repr__
 
 
 Priority = Literal["high", "medium", "low"]

@@ -28,13 +28,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from leadscoring.data.leads import LeadRepository
 from leadscoring.domain.errors import InvalidInput, field_errors
-from leadscoring.domain.explanations import RankedFactors, rank_factors
+from leadscoring.domain.explanations import RankedFactors
 from leadscoring.domain.feature_values import DAYS_SINCE, days_since
 from leadscoring.domain.features import MISSING_CATEGORY, flatten, validate_attributes
-from leadscoring.domain.row_validation import Cell, ColumnCheck, EmailCheck, TextCheck, cell_of, missing_cell, phone_value
+from leadscoring.domain.row_validation import Cell, ColumnCheck, TextCheck, cell_of, missing_cell, phone_value
 from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, column_problems, is_nested, lead_payload
 from leadscoring.domain.scoring import score_parts
 from leadscoring.inference.onnx_model import LoadedModel, ModelInputs
+from leadscoring.schemas.emails import EmailCheck
 from leadscoring.schemas.lead import FeatureFamily, Lead, LeadInput
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService
@@ -390,8 +391,7 @@ class _Chunk:
                 [[c.value == baselines.get(name) for c in column] for name, column in zip(names, columns, strict=True)], dtype=bool
             )
             same = same.T.reshape(n, len(names))
-        probabilities, at_baseline = model.run(self.inputs(), same)
-        ranked = rank_factors(probabilities, at_baseline, same) if same is not None and at_baseline is not None else None
+        probabilities, ranked = model.explained(self.inputs(), same)
         present = np.array([[c.value is not None for c in column] for column in columns], dtype=bool).reshape(len(names), n)
         completeness = (present.sum(axis=0) / len(names)).tolist() if names else [1.0] * n
         explanations = self.explanations(names, columns, ranked) if ranked is not None else [None] * n
