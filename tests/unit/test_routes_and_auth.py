@@ -59,3 +59,27 @@ def test_keys_are_random_and_hashed():
     assert a != b and len(a) > 40
     assert hash_api_key(a) != a and len(hash_api_key(a)) == 64
     assert a not in key_id(hash_api_key(a))
+
+
+def test_the_idempotency_key_header_is_read_in_any_case_and_bounded():
+    import pytest
+
+    from leadscoring.api.context import idempotency_key_of
+    from leadscoring.domain.errors import InvalidInput
+
+    assert idempotency_key_of({"headers": {"idempotency-KEY": "abc"}}) == "abc"
+    assert idempotency_key_of({"headers": {"Other": "x"}}) is None and idempotency_key_of({"headers": None}) is None
+    assert idempotency_key_of({"headers": {"Idempotency-Key": "k" * 200}}) == "k" * 200
+    for bad, kind in (("k" * 201, "string_too_long"), ("", "string_too_short")):
+        with pytest.raises(InvalidInput) as raised:
+            idempotency_key_of({"headers": {"Idempotency-Key": bad}})
+        assert raised.value.details == [{"field": "Idempotency-Key", "message": raised.value.details[0]["message"], "type": kind}]
+
+
+def test_the_openapi_document_declares_the_idempotency_key_header_of_post_score():
+    from local_stack.openapi import build_openapi
+
+    operation = build_openapi()["paths"]["/api/v1/leadscoring/score"]["post"]
+    [parameter] = operation["parameters"]
+    assert (parameter["name"], parameter["in"], parameter["schema"]["maxLength"]) == ("Idempotency-Key", "header", 200)
+    assert "LeadInput" in str(operation["requestBody"])

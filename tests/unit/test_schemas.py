@@ -87,6 +87,32 @@ def test_attribute_values_keep_their_types():
         LeadInput.model_validate(minimal_lead(attributes={"behavioral": {"Page Views": 3}}))
 
 
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (10**400, "attribute_range"),  # past float range: was an OverflowError, a 500
+        (float("inf"), "attribute_range"),
+        (2e15, "attribute_range"),
+        (1e-31, "attribute_range"),
+        ("x" * 501, "attribute_type"),
+        ([1], "attribute_type"),
+        ({"a": 1}, "attribute_type"),
+    ],
+)
+def test_an_attribute_value_out_of_type_or_range_is_one_clear_error(value, kind):
+    with pytest.raises(ValidationError) as raised:
+        LeadInput.model_validate(minimal_lead(attributes={"behavioral": {"page_views": value}}))
+    [error] = raised.value.errors()
+    assert (error["type"], error["loc"]) == (kind, ("attributes", "behavioral", "page_views"))
+
+
+def test_attribute_text_is_stripped_and_numbers_keep_their_exact_value():
+    values = {"a": "  tech ", "b": " " + "x" * 500 + " ", "c": 10**15, "d": -1e-30, "e": 0, "f": None, "g": False}
+    lead = LeadInput.model_validate(minimal_lead(attributes={"demographic": values}))
+    assert lead.attributes.demographic == {**values, "a": "tech", "b": "x" * 500}
+    assert type(lead.attributes.demographic["c"]) is int and lead.attributes.demographic["g"] is False
+
+
 def test_thresholds_must_be_ordered_and_in_range():
     Thresholds(qualified=60, high_priority=80, low_priority=20)
     with pytest.raises(ValidationError):

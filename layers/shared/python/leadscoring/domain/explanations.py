@@ -94,9 +94,7 @@ def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.nd
     return RankedFactors(ranked[:n], ranked[n:])
 
 
-def rank_terms(
-    probabilities: Sequence[float], terms: Sequence[Sequence[float]], same: np.ndarray, top: int = TOP_FACTORS
-) -> RankedFactors:
+def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]], same: np.ndarray, top: int = TOP_FACTORS) -> RankedFactors:
     """rank_factors for an additive model, from each lead's probability ([n]) and each feature's term ([f][n]:
     the change in log-odds its value makes against the baseline, which is the feature's contribution) and
     `same` ([n, f]: the lead's value is the feature's baseline: no factor).

@@ -8,12 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     EmailStr,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
+    PlainValidator,
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
@@ -25,28 +20,39 @@ ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 # Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
 MAX_MAGNITUDE = 1e15
 MIN_MAGNITUDE = 1e-30
+MAX_ATTRIBUTE_TEXT = 500
 ATTRIBUTE_TYPE_MESSAGE = "must be a number, true/false, null, or a string of at most 500 characters"
 
 
-def _one_clear_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    """One error naming the attribute, instead of one per member of the union with contradicting messages."""
-    try:
-        result = handler(value)
-    except ValidationError:
-        raise PydanticCustomError("attribute_type", ATTRIBUTE_TYPE_MESSAGE) from None
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
-        magnitude = abs(float(result))
+def _attribute_value(value: Any) -> Any:
+    """One attribute value: a number, true/false, null, or a string (stripped, at most 500 characters).
+
+    A plain function rather than pydantic's union of strict types: one clear error naming the attribute
+    (a union reports one contradicting error per member), and a lead's 20-odd attributes are checked in a few
+    microseconds where the union and its error wrapper took about 25 of every request's.
+    """
+    kind = type(value)
+    if value is None or kind is bool:
+        return value
+    if kind is int or kind is float:
+        try:
+            magnitude = abs(float(value))
+        except OverflowError:  # an integer past float range
+            magnitude = math.inf
         if not math.isfinite(magnitude) or magnitude > MAX_MAGNITUDE:
             raise PydanticCustomError("attribute_range", "must be a finite number between -1e15 and 1e15")
         if 0 < magnitude < MIN_MAGNITUDE:
             raise PydanticCustomError("attribute_range", "must be 0 or at least 1e-30 in magnitude")
-    return result
+        return value
+    if kind is str:
+        text = value.strip()
+        if len(text) <= MAX_ATTRIBUTE_TEXT:
+            return text
+    raise PydanticCustomError("attribute_type", ATTRIBUTE_TYPE_MESSAGE)
 
 
-AttributeValue = Annotated[
-    StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=500)] | None,
-    WrapValidator(_one_clear_error),
-]
+_DOCUMENTED_AS = bool | int | float | Annotated[str, Field(max_length=MAX_ATTRIBUTE_TEXT)] | None  # in the OpenAPI document
+AttributeValue = Annotated[bool | int | float | str | None, PlainValidator(_attribute_value, json_schema_input_type=_DOCUMENTED_AS)]
 Attributes = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AttributeValue], Field(max_length=200)]
 
 

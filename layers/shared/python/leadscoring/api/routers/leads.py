@@ -5,13 +5,13 @@ from typing import Annotated
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
 from leadscoring import API_PREFIX
-from leadscoring.api.context import principal_of
+from leadscoring.api.context import IDEMPOTENCY_PARAMETER, idempotency_key_of, principal_of
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput, LeadPage
@@ -29,16 +29,17 @@ _LEAD_RESPONSE: dict[int, OpenAPIResponse] = {
 }
 
 
-@router.post(f"{API_PREFIX}/score", summary="Score a lead", tags=["Lead scoring"], responses=_LEAD_RESPONSE)
-def score(  # type: ignore[no-untyped-def]  # no return annotation: see _LEAD_RESPONSE
-    lead: Annotated[LeadInput, Body()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Redeliveries with the same key score once"),
-    ] = None,
-):
+@router.post(
+    f"{API_PREFIX}/score",
+    summary="Score a lead",
+    tags=["Lead scoring"],
+    responses=_LEAD_RESPONSE,
+    openapi_extensions={"parameters": [IDEMPOTENCY_PARAMETER]},  # read by idempotency_key_of, not by Powertools
+)
+def score(lead: Annotated[LeadInput, Body()]):  # type: ignore[no-untyped-def]  # no return annotation: see _LEAD_RESPONSE
     started = time.perf_counter()
-    scored = idempotent_scoring().score(principal_of(router.current_event.raw_event), lead, idempotency_key, router.lambda_context)
+    event = router.current_event.raw_event
+    scored = idempotent_scoring().score(principal_of(event), lead, idempotency_key_of(event), router.lambda_context)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     return Response(status_code=200, content_type="application/json", body=scored.model_dump_json())
