@@ -6,9 +6,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BeforeValidator,
     EmailStr,
     Field,
-    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
@@ -27,9 +31,9 @@ ATTRIBUTE_TYPE_MESSAGE = "must be a number, true/false, null, or a string of at 
 def _attribute_value(value: Any) -> Any:
     """One attribute value: a number, true/false, null, or a string (stripped, at most 500 characters).
 
-    A plain function rather than pydantic's union of strict types: one clear error naming the attribute
-    (a union reports one contradicting error per member), and a lead's 20-odd attributes are checked in a few
-    microseconds where the union and its error wrapper took about 25 of every request's.
+    Checked by one plain function before pydantic's union of strict types sees it: one clear error naming the
+    attribute (a union reports one contradicting error per member), in less time than the union's errors took
+    to catch and rewrite.
     """
     kind = type(value)
     if value is None or kind is bool:
@@ -51,8 +55,11 @@ def _attribute_value(value: Any) -> Any:
     raise PydanticCustomError("attribute_type", ATTRIBUTE_TYPE_MESSAGE)
 
 
-_DOCUMENTED_AS = bool | int | float | Annotated[str, Field(max_length=MAX_ATTRIBUTE_TEXT)] | None  # in the OpenAPI document
-AttributeValue = Annotated[bool | int | float | str | None, PlainValidator(_attribute_value, json_schema_input_type=_DOCUMENTED_AS)]
+# The strict union gives the type its JSON schema and fast serialisation; what reaches it already fits one member.
+AttributeValue = Annotated[
+    StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=MAX_ATTRIBUTE_TEXT)] | None,
+    BeforeValidator(_attribute_value),
+]
 Attributes = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AttributeValue], Field(max_length=200)]
 
 
