@@ -324,23 +324,30 @@ def test_emails_the_fast_check_accepts_are_accepted_by_pydantic_with_the_same_no
 
     from pydantic import EmailStr, TypeAdapter
 
-    pydantic_email = TypeAdapter(EmailStr)  # pydantic's own check, without the fast check LeadInput tries first
-
+    pydantic_email = TypeAdapter(EmailStr)  # pydantic's own type, which LeadInput's email must equal
     rng = random.Random(52)
     check = EmailCheck()
     alphabet = "aZ09._%+-@!#é\"' "
-    tried = accepted = 0
+    accepted = refused = 0
     for _ in range(3000):
-        local = "".join(rng.choice(alphabet[:9]) for _ in range(rng.randint(0, 8)))
+        local = "".join(rng.choice(alphabet[:9] if rng.random() < 0.8 else alphabet) for _ in range(rng.randint(0, 8)))
         domain = ".".join("".join(rng.choice("abcXY01-") for _ in range(rng.randint(0, 5))) for _ in range(rng.randint(1, 3)))
         text = f"{local}@{domain}" + rng.choice(["", "", " ", "q"])
-        tried += 1
         fast = check.value(text)
         if fast is not None:
             accepted += 1
             assert pydantic_email.validate_python(text.strip()) == fast, text
-            assert LeadInput(email=text, name="n", source="s").email == fast, text
-    assert accepted > 100 and tried == 3000
+        try:
+            theirs: str | list = pydantic_email.validate_python(text.strip())
+        except ValidationError as exc:
+            theirs = [(e["type"], e["msg"]) for e in exc.errors()]
+        try:
+            mine: str | list = LeadInput(email=text, name="n", source="s").email
+        except ValidationError as exc:
+            mine = [(e["type"], e["msg"]) for e in exc.errors()]
+            refused += 1
+        assert mine == theirs, text
+    assert accepted > 50 and refused > 100
 
 
 def test_a_date_feature_counts_days_up_to_the_jobs_time():

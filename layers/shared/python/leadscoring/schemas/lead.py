@@ -7,18 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
-    EmailStr,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
-    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
 from leadscoring.schemas.base import InputModel, StoredModel
-from leadscoring.schemas.emails import ordinary_email_first
+from leadscoring.schemas.emails import Email
 
 ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 # Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
@@ -85,7 +83,7 @@ class LeadAttributes(InputModel):
 class LeadInput(InputModel):
     """A lead as a CRM or integration sends it. Server-owned fields are not accepted."""
 
-    email: Annotated[EmailStr, WrapValidator(ordinary_email_first)]
+    email: Email
     name: Annotated[str, Field(min_length=1, max_length=200)]
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 ().\-]{5,30}$")] | None = None
     company: Annotated[str, Field(min_length=1, max_length=200)] | None = None
