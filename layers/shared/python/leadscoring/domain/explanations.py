@@ -78,19 +78,7 @@ def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.nd
     q = np.where(same, p, at_baseline)
     contributions = np.round(log_odds(p) - log_odds(q), 6)
     impacts = np.round((p - q) * 100, 4)
-    # Positive factors sort by -contribution, negative ones by contribution; the rest sort last (inf), stably.
-    keys = np.full((2 * n, same.shape[1]), np.inf)
-    positive, negative = ~same & (contributions > 0), ~same & (contributions < 0)
-    keys[:n][positive] = -contributions[positive]
-    keys[n:][negative] = contributions[negative]
-    order = np.argsort(keys, axis=1, kind="stable")[:, :top]
-    rows = np.arange(2 * n).reshape(-1, 1)
-    source = rows % n
-    kept = np.isfinite(keys[rows, order]).sum(axis=1).tolist()  # the factors are a prefix: the rest sorted last
-    ranked = [
-        list(zip(js[:k], cs[:k], ss[:k], strict=True))
-        for js, cs, ss, k in zip(order.tolist(), contributions[source, order].tolist(), impacts[source, order].tolist(), kept, strict=True)
-    ]
+    ranked = _strongest(contributions, same, top, contributions, impacts)
     return RankedFactors(ranked[:n], ranked[n:])
 
 
@@ -141,19 +129,27 @@ def _choose_one(i: int, flags: Sequence[bool], terms: Sequence[Sequence[float]],
 
 def _choose_many(terms: Sequence[Sequence[float]], flags: np.ndarray, top: int) -> list[_Chosen]:
     values = np.array(terms, dtype=np.float64).T  # [n, f]
+    contributions = np.rint(values * 1e6) / 1e6  # as _choose_one: half to even
+    lists = _strongest(contributions, flags, top, contributions, values)
     n = values.shape[0]
-    micro = np.rint(values * 1e6)
-    keys = np.full((2 * n, values.shape[1]), np.inf)
-    up, down = ~flags & (micro > 0), ~flags & (micro < 0)
-    keys[:n][up] = -micro[up]
-    keys[n:][down] = micro[down]
+    return list(zip(lists[:n], lists[n:], strict=True))
+
+
+def _strongest(contributions: np.ndarray, same: np.ndarray, top: int, *columns: np.ndarray) -> list[list[tuple[Any, ...]]]:
+    """For n leads ([n, f] contributions, rounded), 2n lists: each lead's strongest positive factors, then each
+    lead's strongest negative ones, as tuples (feature index, then that entry of each of `columns`)."""
+    n = contributions.shape[0]
+    # Positive factors sort by -contribution, negative ones by contribution; the rest sort last (inf), stably.
+    keys = np.full((2 * n, contributions.shape[1]), np.inf)
+    positive, negative = ~same & (contributions > 0), ~same & (contributions < 0)
+    keys[:n][positive] = -contributions[positive]
+    keys[n:][negative] = contributions[negative]
     order = np.argsort(keys, axis=1, kind="stable")[:, :top]
     rows = np.arange(2 * n).reshape(-1, 1)
-    kept = np.isfinite(keys[rows, order]).sum(axis=1).tolist()
+    kept = np.isfinite(keys[rows, order]).sum(axis=1).tolist()  # the factors are a prefix: the rest sorted last
     source = rows % n
-    picked = zip(order.tolist(), (micro[source, order] / 1e6).tolist(), values[source, order].tolist(), kept, strict=True)
-    lists = [list(zip(js[:k], cs[:k], ts[:k], strict=True)) for js, cs, ts, k in picked]
-    return list(zip(lists[:n], lists[n:], strict=True))
+    picked = zip(order.tolist(), *(c[source, order].tolist() for c in columns), strict=True)
+    return [list(zip(*(part[:k] for part in entry), strict=True)) for entry, k in zip(picked, kept, strict=True)]
 
 
 def _impact(p: float, lp: float, term: float) -> float:
