@@ -27,7 +27,6 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -158,31 +157,10 @@ def _close(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@contextmanager
-def _local_stack() -> Iterator[None]:
-    from leadscoring.data import aws
-    from leadscoring.services import wiring
-    from local_stack.aws_env import configure_environment, start_moto
-    from local_stack.resources import create_resources
-
-    saved = dict(os.environ)
-    server, endpoint = start_moto()
-    try:
-        os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"})
-        configure_environment(endpoint)
-        create_resources()
-        yield
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.reset()
-        wiring.reset()
-
-
 def run() -> dict[str, Any]:
     from local_stack.gateway import load_function
     from local_stack.lambda_context import LocalLambdaContext
+    from local_stack.moto_stack import moto_stack
     from local_stack.streams import leads_stream_poller
 
     today = datetime.now(UTC).date()
@@ -190,7 +168,8 @@ def run() -> dict[str, Any]:
     query = {"from": start.isoformat(), "to": end.isoformat(), "granularity": "week"}
     tenants = {SMALL: "bench-1k", LARGE: "bench-large"}
     result: dict[str, Any] = {"leads": {str(n): c for n, c in tenants.items()}, "period_days": DAYS, "rounds": ROUNDS}
-    with _local_stack(), stdout_discarded(), warnings.catch_warnings():
+    quiet = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    with moto_stack(quiet), stdout_discarded(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         stream = leads_stream_poller()
         seeding: dict[str, Any] = {}

@@ -9,21 +9,19 @@ cycle: the ARN is built from the fixed name, not read from the resource).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import config
 from infra.compliance import acknowledge
 from infra.constructs.buckets import bucket_objects_arn, bucket_objects_nag_resource
+from infra.constructs.state_machine import standard_state_machine
 from infra.constructs.training_workflow import LOG_DELIVERY_AND_XRAY_REASON, logical_id
 from leadscoring.resources import BATCH_BUCKET
 from leadscoring.workflows.batch import batch_definition
@@ -73,22 +71,8 @@ class BatchWorkflowConstruct(Construct):
         executions_arn = stack.format_arn(
             service="states", resource="execution", resource_name=f"{STATE_MACHINE_NAME}/*", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
-        log_group = logs.LogGroup(self, "Logs", retention=config.WORKFLOW_LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=STATE_MACHINE_NAME,
-            definition_body=sfn.DefinitionBody.from_string(json.dumps(workflow_definition(worker.function_arn))),
-            # STANDARD: exactly-once state transitions and a year of run time; chunks are STANDARD children too.
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group,
-                level=sfn.LogLevel.ALL,
-                # Chunk inputs are file rows: emails, names, phone numbers. Never in the logs.
-                include_execution_data=False,
-            ),
-        )
+        # Chunks run as STANDARD child executions of this state machine, found by its fixed name.
+        self.state_machine = standard_state_machine(self, workflow_definition(worker.function_arn), name=STATE_MACHINE_NAME)
         role = self.state_machine.role
         # The definition is a string, so CDK cannot see its tasks and reader: grant them by hand.
         worker.grant_invoke(role)

@@ -6,18 +6,16 @@ the train function's ARN goes in as a token, which CDK turns into Fn::Join / Fn:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnElement, RemovalPolicy, Stack
+from aws_cdk import CfnElement, Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import config
 from infra.compliance import acknowledge
+from infra.constructs.state_machine import standard_state_machine
 from leadscoring.workflows.training import training_definition
 
 # leadscoring.settings.Settings reads the state machine's ARN from this variable (a test checks they agree).
@@ -63,32 +61,7 @@ class TrainingWorkflowConstruct(Construct):
         # The state machine depends on the train function; a starter depends on the state machine.
         if any(starter.node.path == train_function.node.path for starter in starters):
             raise ValueError("the train function cannot start the training workflow: it and the state machine would depend on each other")
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=config.WORKFLOW_LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        definition = json.dumps(workflow_definition(train_function.function_arn))
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            # No `timeout` / `comment` here: CDK writes those into definitions it builds from states and drops
-            # them for a string body, so the timeout is in workflow_definition().
-            definition_body=sfn.DefinitionBody.from_string(definition),
-            # STANDARD: exactly-once steps, up to a year of run time and 90 days of execution history.
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group,
-                level=sfn.LogLevel.ALL,
-                # Execution data is the run record passed between steps: client, model, version and run ids, and
-                # it may carry training-data file keys, but it must never carry PII (lead rows stay in S3 and
-                # DynamoDB). Kept out of the logs all the same: the execution history already shows it to whoever
-                # may read the state machine.
-                include_execution_data=False,
-            ),
-        )
+        self.state_machine = standard_state_machine(self, workflow_definition(train_function.function_arn))
         # The definition is a string, so CDK cannot see the Lambda tasks in it: grant the one function by hand.
         train_function.grant_invoke(self.state_machine)
         for starter in starters:

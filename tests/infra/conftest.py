@@ -69,3 +69,29 @@ def state_machine_named(synthesized: Synthesized, prefix: str) -> tuple[str, dic
     assert len(machines) == 1, sorted(machines)
     [(logical_id, resource)] = machines.items()
     return logical_id, resource["Properties"]
+
+
+def resolved_definition(definition_string: dict[str, Any], token: Any, stand_in: str) -> tuple[list[Any], dict[str, Any]]:
+    """A state machine's Fn::Join definition with every token checked to be `token` and replaced by `stand_in`:
+    (the tokens, the parsed definition)."""
+    separator, parts = definition_string["Fn::Join"]
+    assert separator == ""
+    tokens = [p for p in parts if not isinstance(p, str)]
+    assert tokens == [token] * len(tokens)
+    parsed: dict[str, Any] = json.loads("".join(p if isinstance(p, str) else stand_in for p in parts))
+    return tokens, parsed
+
+
+def role_statements(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    """The statements of the one IAM policy attached to the role."""
+    policies = [
+        p for p in synthesized.resources(synthesized.stateless, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    assert len(policies) == 1
+    statements: list[dict[str, Any]] = policies[0]["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    """An IAM Action or Resource, which is a string or a list of them, as a list."""
+    return value if isinstance(value, list) else [value]

@@ -16,7 +16,7 @@ from leadscoring.resources import AUDIT, BATCH_BUCKET
 from leadscoring.settings import Settings
 from leadscoring.workflows.asl import TRANSIENT_LAMBDA_ERRORS
 from leadscoring.workflows.batch import CHUNK_BYTES, CHUNK_ROWS, MAP_STATES, batch_definition
-from tests.infra.conftest import Synthesized, state_machine_named
+from tests.infra.conftest import Synthesized, as_list, resolved_definition, role_statements, state_machine_named
 
 WORKER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:batch_worker"  # stands in for the worker's ARN
 CATCH = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
@@ -34,25 +34,9 @@ def worker_arn(function_ids: dict[str, str]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def definition(state_machine: tuple[str, dict[str, Any]], worker_arn: dict[str, Any]) -> dict[str, Any]:
-    separator, parts = state_machine[1]["DefinitionString"]["Fn::Join"]
-    assert separator == ""
-    tokens = [p for p in parts if not isinstance(p, str)]
-    assert tokens and tokens == [worker_arn] * len(tokens)  # the worker is the only resource referenced
-    parsed: dict[str, Any] = json.loads("".join(p if isinstance(p, str) else WORKER_ARN for p in parts))
+    tokens, parsed = resolved_definition(state_machine[1]["DefinitionString"], worker_arn, WORKER_ARN)
+    assert tokens  # the worker is referenced, and (checked above) it is the only resource referenced
     return parsed
-
-
-def _statements(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
-    policies = [
-        p for p in synthesized.resources(synthesized.stateless, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
-    ]
-    assert len(policies) == 1
-    statements: list[dict[str, Any]] = policies[0]["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _text(value: Any) -> str:
@@ -141,13 +125,13 @@ def test_role_reaches_the_worker_the_batch_files_and_its_own_children_only(
     role = synthesized.resources(synthesized.stateless, "AWS::IAM::Role")[role_id]
     assert "ManagedPolicyArns" not in role["Properties"]
     granted: dict[str, list[str]] = {}
-    for statement in _statements(synthesized, role_id):
+    for statement in role_statements(synthesized, role_id):
         assert statement["Effect"] == "Allow"
         if statement["Resource"] == "*":
-            assert all(a.startswith(("logs:", "xray:")) for a in _as_list(statement["Action"]))
+            assert all(a.startswith(("logs:", "xray:")) for a in as_list(statement["Action"]))
             continue
-        for action in _as_list(statement["Action"]):
-            granted.setdefault(action, []).extend(_text(r) for r in _as_list(statement["Resource"]))
+        for action in as_list(statement["Action"]):
+            granted.setdefault(action, []).extend(_text(r) for r in as_list(statement["Resource"]))
     worker = _text(worker_arn)
     prefix = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
     assert granted.pop("lambda:InvokeFunction") == [worker, f"{worker}:*"]
@@ -165,7 +149,7 @@ def test_only_batch_score_starts_jobs(synthesized: Synthesized, state_machine: t
     starters = {}
     for name in config.FUNCTIONS:
         props = synthesized.function(name)["Properties"]
-        statements = _statements(synthesized, props["Role"]["Fn::GetAtt"][0])
+        statements = role_statements(synthesized, props["Role"]["Fn::GetAtt"][0])
         grants = [s for s in statements if s["Resource"] == machine]
         env = props["Environment"]["Variables"].get(STATE_MACHINE_ARN_ENV)
         if grants or env:
@@ -178,8 +162,8 @@ def test_the_worker_appends_decisions_in_batches_and_has_no_route(synthesized: S
     settings = config.FUNCTIONS[config.BATCH_WORKER_FUNCTION]
     assert settings.tables[AUDIT] == config.Access.APPEND_BATCH  # PutItem and BatchWriteItem, on the table only
     props = synthesized.function(config.BATCH_WORKER_FUNCTION)["Properties"]
-    statements = _statements(synthesized, props["Role"]["Fn::GetAtt"][0])
-    batch_writes = [_text(r) for s in statements if "dynamodb:BatchWriteItem" in _as_list(s["Action"]) for r in _as_list(s["Resource"])]
+    statements = role_statements(synthesized, props["Role"]["Fn::GetAtt"][0])
+    batch_writes = [_text(r) for s in statements if "dynamodb:BatchWriteItem" in as_list(s["Action"]) for r in as_list(s["Resource"])]
     assert sum(AUDIT.logical_id in r for r in batch_writes) == 1 and not any("/index/" in r for r in batch_writes if AUDIT.logical_id in r)
     assert props["Timeout"] == 900 and props["MemorySize"] == 1769
     from leadscoring import routes

@@ -3,7 +3,6 @@ train function, started by the models function alone."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from infra.constructs.training_workflow import STATE_MACHINE_ARN_ENV, workflow_d
 from leadscoring.settings import Settings
 from leadscoring.workflows.asl import TRANSIENT_LAMBDA_ERRORS
 from leadscoring.workflows.training import training_definition
-from tests.infra.conftest import Synthesized, state_machine_named
+from tests.infra.conftest import Synthesized, as_list, resolved_definition, role_statements, state_machine_named
 
 TRAIN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:train"  # stands in for the train function's ARN
 STATES = {"ValidateData", "Train", "Evaluate", "ExportAndVerify", "Register", "RecordFailure", "TrainingFailed"}
@@ -49,25 +48,9 @@ def definition(state_machine: tuple[str, dict[str, Any]], train_arn: dict[str, A
     """The deployed definition, with the train function's ARN resolved to TRAIN_ARN."""
     body = state_machine[1]["DefinitionString"]
     assert set(body) == {"Fn::Join"}
-    separator, parts = body["Fn::Join"]
-    assert separator == ""
     # Every token in the definition is the train function's ARN: no other resource is referenced.
-    assert [p for p in parts if not isinstance(p, str)] == [train_arn] * sum(not isinstance(p, str) for p in parts)
-    parsed: dict[str, Any] = json.loads("".join(p if isinstance(p, str) else TRAIN_ARN for p in parts))
+    _, parsed = resolved_definition(body, train_arn, TRAIN_ARN)
     return parsed
-
-
-def _policy_statements(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
-    policies = [
-        p for p in synthesized.resources(synthesized.stateless, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
-    ]
-    assert len(policies) == 1
-    statements: list[dict[str, Any]] = policies[0]["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def test_standard_state_machine_traced_and_logging_all_events(synthesized: Synthesized, state_machine: tuple[str, dict[str, Any]]) -> None:
@@ -123,14 +106,14 @@ def test_role_may_invoke_only_the_train_function(
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "states.amazonaws.com"}
     invoke = []
-    for statement in _policy_statements(synthesized, role_id):
+    for statement in role_statements(synthesized, role_id):
         assert statement["Effect"] == "Allow"
-        actions = set(_as_list(statement["Action"]))
+        actions = set(as_list(statement["Action"]))
         if statement["Resource"] == "*":
             assert actions == LOG_DELIVERY_AND_XRAY  # log delivery and X-Ray name no resource
         else:
             assert actions == {"lambda:InvokeFunction"}
-            invoke.extend(_as_list(statement["Resource"]))
+            invoke.extend(as_list(statement["Resource"]))
     # The function and its qualified ARNs (versions, aliases): nothing else.
     assert invoke == [train_arn, {"Fn::Join": ["", [train_arn, ":*"]]}]
 
@@ -141,9 +124,9 @@ def test_models_function_starts_the_workflow(synthesized: Synthesized, state_mac
     for name in config.FUNCTIONS:
         props = synthesized.function(name)["Properties"]
         env = props["Environment"]["Variables"]
-        statements = _policy_statements(synthesized, props["Role"]["Fn::GetAtt"][0])
+        statements = role_statements(synthesized, props["Role"]["Fn::GetAtt"][0])
         grants = [
-            s for s in statements if any(a.startswith("states:") for a in _as_list(s["Action"])) and s["Resource"] == {"Ref": machine_id}
+            s for s in statements if any(a.startswith("states:") for a in as_list(s["Action"])) and s["Resource"] == {"Ref": machine_id}
         ]
         if STATE_MACHINE_ARN_ENV in env or grants:
             starters[name] = (env.get(STATE_MACHINE_ARN_ENV), grants)

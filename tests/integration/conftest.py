@@ -6,7 +6,6 @@ tenant with `make_tenant` (a copy of the seeded tenant's model, no retraining).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,28 +38,17 @@ class Tenant:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from leadscoring.data import aws
-    from leadscoring.services import wiring
-    from local_stack.aws_env import configure_environment, start_moto
-    from local_stack.resources import create_resources
+    from local_stack.moto_stack import moto_stack
 
-    saved = dict(os.environ)
-    server, endpoint = start_moto()
-    try:
+    environment = {
         # Thresholds and model swaps must show on the very next request.
-        os.environ["CONFIG_CACHE_SECONDS"] = "0"
+        "CONFIG_CACHE_SECONDS": "0",
         # Metrics on, as deployed: their output is part of what the privacy tests inspect.
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
-        os.environ.pop("POWERTOOLS_DEV", None)
-        configure_environment(endpoint)
-        create_resources()
+        "POWERTOOLS_METRICS_DISABLED": "false",
+        "POWERTOOLS_DEV": None,
+    }
+    with moto_stack(environment) as endpoint:
         yield endpoint
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.reset()
-        wiring.reset()
 
 
 @pytest.fixture(scope="session")
