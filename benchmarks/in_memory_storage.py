@@ -6,16 +6,16 @@ Each subclasses the real repository, so the service gets exactly the interface i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
-from leadscoring.data.leads import LeadRepository
+from leadscoring.data.leads import LeadChanged, LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.schemas.audit import AuditEvent
-from leadscoring.schemas.lead import Lead
+from leadscoring.schemas.lead import ConversionStatus, Lead
 from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringFeature
 from leadscoring.services import wiring
 from leadscoring.services.scoring import ScoringService
@@ -29,7 +29,12 @@ class InMemoryLeadRepository(LeadRepository):
         self.leads: dict[tuple[str, str], Lead] = {}
         self.decisions = 0
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]]) -> None:
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
+        # As DynamoDB's conditional transaction does: all written, or none when a lead is not as it was read.
+        for lead, _ in scored:
+            before = self.leads.get((lead.client_id, lead.id))
+            if (before.conversion_status if before else None) != seen[lead.id]:
+                raise LeadChanged(0)
         for lead, _ in scored:
             self.leads[(lead.client_id, lead.id)] = lead
         self.decisions += len(scored)

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ from leadscoring.domain.features import flatten
 from leadscoring.inference.onnx_model import LoadedModel, load_model
 from leadscoring.routes import Role
 from leadscoring.schemas.audit import AuditEvent
-from leadscoring.schemas.lead import AttributeValue, Lead, LeadInput
+from leadscoring.schemas.lead import AttributeValue, ConversionStatus, Lead, LeadInput
 from leadscoring.schemas.model import ModelType
 from leadscoring.settings import get_settings
 from leadscoring.training.trainer import TrainedModel, frame_of, train_model
@@ -363,10 +363,10 @@ class TimedLeadRepository(LeadRepository):
         finally:
             self.get_many_seconds.append(time.perf_counter() - started)
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]]) -> None:
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
         started = time.perf_counter()
         try:
-            super().save_scored(scored)
+            super().save_scored(scored, seen)
         finally:
             self.save_scored_seconds.append(time.perf_counter() - started)
         self.last_saved = scored

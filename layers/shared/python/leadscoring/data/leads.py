@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,21 +40,32 @@ class LeadFilter:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+class LeadChanged(Exception):
+    """A lead was no longer as its score was decided against: a conversion changed its status, or another request
+    created it, in between. `saved` pairs, from the start, were written before the refused transaction."""
+
+    def __init__(self, saved: int) -> None:
+        super().__init__(f"a lead changed after {saved} were saved")
+        self.saved = saved
+
+
 class LeadRepository:
     def __init__(self, leads_table: str, audit_table: str) -> None:
         self._leads_table = leads_table
         self._audit_table = audit_table
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]]) -> None:
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
         """Write each lead with its decision record in one transaction: neither exists without the other.
 
+        Each lead is written only if it is as it was read (`seen`: its conversion status by lead id, None when it
+        did not exist), so a conversion recorded meanwhile is never overwritten: LeadChanged says to read again.
         Up to 50 pairs go in one transaction (DynamoDB's limit is 100 items), so a chunk stands or falls whole.
         """
         client = aws.dynamodb_client()
         for start in range(0, len(scored), PAIRS_PER_TRANSACTION):
             items: list[dict[str, Any]] = []
             for lead, decision in scored[start : start + PAIRS_PER_TRANSACTION]:
-                items.append({"Put": {"TableName": self._leads_table, "Item": _wire(lead_to_item(lead))}})
+                items.append({"Put": {"TableName": self._leads_table, "Item": _wire(lead_to_item(lead)), **_as_read(seen[lead.id])}})
                 items.append(
                     {
                         "Put": {
@@ -67,6 +78,9 @@ class LeadRepository:
             try:
                 client.transact_write_items(TransactItems=items)
             except ClientError as exc:  # botocore has already retried throttling
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if any(code == "ConditionalCheckFailed" for code in reasons[::2]):  # a lead's condition, not a decision's
+                    raise LeadChanged(start) from exc
                 raise StorageError(f"Could not store {len(items) // 2} scored leads: {exc.response['Error']['Code']}") from exc
 
     def write_batch(self, lead_items: Sequence[dict[str, Any]], decision_items: Sequence[dict[str, Any]]) -> None:
@@ -258,6 +272,17 @@ def wire_value(value: Any) -> dict[str, Any]:
     if kind is float:
         raise TypeError("Float types are not supported. Use Decimal types instead.")
     return dict(_serializer.serialize(value))
+
+
+def _as_read(status: ConversionStatus | None) -> dict[str, Any]:
+    """The condition that a lead item is still as it was read: absent, or with the same conversion status (every
+    conversion changes it; what a score carries over from the stored lead is decided by it)."""
+    if status is None:
+        return {"ConditionExpression": "attribute_not_exists(id)"}
+    return {
+        "ConditionExpression": "conversion_status = :seen",
+        "ExpressionAttributeValues": {":seen": {"S": status}},
+    }
 
 
 def _wire(item: dict[str, Any]) -> dict[str, Any]:

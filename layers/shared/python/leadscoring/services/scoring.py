@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from leadscoring.data.audit import new_event_id
-from leadscoring.data.leads import LeadRepository
+from leadscoring.data.leads import LeadChanged, LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.domain.auth import Principal
+from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.domain.errors import NoActiveModel
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import completeness, flatten, validate_attributes
@@ -21,6 +22,8 @@ from leadscoring.schemas.lead import AttributeValue, Explanation, Lead, LeadInpu
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 
 _LEAD_NAMESPACE = uuid.UUID("6f1c7d0e-8a55-4c1e-9d0b-4c9a4b7e2f10")
+# Reads and writes of a score before a lead that keeps changing gets 409 (each lost race means another write won).
+SAVE_ATTEMPTS = 3
 
 
 def lead_identity(client_id: str, lead: LeadInput) -> str:
@@ -68,24 +71,44 @@ class ScoringService:
         return self.score_valid(principal, [lead_input])[0]
 
     def score_valid(self, principal: Principal, inputs: Sequence[LeadInput]) -> list[Lead]:
-        """Score leads already validated, in one model run, and store each with its decision record."""
+        """Score leads already validated, in one model run, and store each with its decision record.
+
+        A stored lead keeps its conversion state; if a conversion lands between reading it and writing the new
+        score, the rest are read and decided again (the model's answers stand), so the conversion is kept.
+        """
         client_id = principal.client_id
         config, model = self.active_model(client_id)
         flats = [flatten(i.attributes) for i in inputs]
         probabilities, explanations = model.predict_explained(flats)
         ids = [lead_identity(client_id, i) for i in inputs]
-        existing = self._leads.get_many(client_id, ids)
-        now = datetime.now(UTC)
-        scored: list[tuple[Lead, AuditEvent]] = []
-        for n, lead_input in enumerate(inputs):
-            explanation = explanations[n] if explanations else None
-            scored.append(
+        stored: list[Lead] = []
+        for _ in range(SAVE_ATTEMPTS):
+            pending = range(len(stored), len(inputs))
+            existing = self._leads.get_many(client_id, [ids[n] for n in pending])
+            now = datetime.now(UTC)
+            scored = [
                 self._decide(
-                    principal, config, model, lead_input, ids[n], flats[n], float(probabilities[n]), explanation, existing.get(ids[n]), now
+                    principal,
+                    config,
+                    model,
+                    inputs[n],
+                    ids[n],
+                    flats[n],
+                    float(probabilities[n]),
+                    explanations[n] if explanations else None,
+                    existing.get(ids[n]),
+                    now,
                 )
-            )
-        self._leads.save_scored(scored)
-        return [lead for lead, _ in scored]
+                for n in pending
+            ]
+            seen = {ids[n]: existing[ids[n]].conversion_status if ids[n] in existing else None for n in pending}
+            try:
+                self._leads.save_scored(scored, seen)
+            except LeadChanged as changed:
+                stored.extend(lead for lead, _ in scored[: changed.saved])
+                continue
+            return stored + [lead for lead, _ in scored]
+        raise ConcurrentUpdate("The lead kept changing while it was being scored; send it again", [])
 
     @staticmethod
     def _decide(
