@@ -13,7 +13,7 @@ from leadscoring.domain.auth import Principal
 from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.routes import Role
 from leadscoring.schemas.conversion import ConversionUpdate
-from leadscoring.schemas.lead import LeadInput
+from leadscoring.schemas.lead import Lead, LeadInput
 from leadscoring.services import wiring
 
 from .conftest import Tenant
@@ -50,16 +50,20 @@ def _convert(principal: Principal, lead_id: str, status: str) -> Any:
     return lambda: wiring.conversion_service().record(principal, lead_id, ConversionUpdate(conversion_status=status))
 
 
+def _scored(principal: Principal, email: str) -> tuple[dict[str, Any], Lead]:
+    """A lead's body, and the lead as its first score stored it."""
+    body = lead_body(email)
+    return body, wiring.scoring_service().score_lead(principal, LeadInput.model_validate(body))
+
+
 def test_a_conversion_between_the_read_and_the_write_of_a_rescore_is_kept(
     principal: Principal, tables: Tables, unique: str, reads: list[Any]
 ) -> None:
-    body = lead_body(f"race.{unique}@example.com")
-    scoring = wiring.scoring_service()
-    first = scoring.score_lead(principal, LeadInput.model_validate(body))
+    body, first = _scored(principal, f"race.{unique}@example.com")
     decisions = len([e for e in tables.audit(principal.client_id) if e.get("lead_id") == first.id])
 
     reads.append(_convert(principal, first.id, "contacted"))  # lands after the re-score has read "new"
-    again = scoring.score_lead(principal, LeadInput.model_validate({**body, "name": "Renamed"}))
+    again = wiring.scoring_service().score_lead(principal, LeadInput.model_validate({**body, "name": "Renamed"}))
 
     assert again.conversion_status == "contacted" and again.name == "Renamed"
     stored = wiring.lead_repository().get(principal.client_id, first.id)
@@ -72,14 +76,12 @@ def test_a_conversion_between_the_read_and_the_write_of_a_rescore_is_kept(
 def test_a_lead_that_keeps_changing_is_a_409_and_changes_nothing(
     principal: Principal, tables: Tables, unique: str, reads: list[Any]
 ) -> None:
-    body = lead_body(f"race2.{unique}@example.com")
-    scoring = wiring.scoring_service()
-    first = scoring.score_lead(principal, LeadInput.model_validate(body))
+    body, first = _scored(principal, f"race2.{unique}@example.com")
     before = wiring.lead_repository().get(principal.client_id, first.id)
     reads.extend(_convert(principal, first.id, status) for status in ("contacted", "qualified", "converted"))
 
     with pytest.raises(ConcurrentUpdate):
-        scoring.score_lead(principal, LeadInput.model_validate({**body, "name": "Never"}))
+        wiring.scoring_service().score_lead(principal, LeadInput.model_validate({**body, "name": "Never"}))
 
     assert reads == []  # every attempt read again, and lost its race again
     stored = wiring.lead_repository().get(principal.client_id, first.id)
