@@ -20,6 +20,9 @@ from leadscoring.services.scoring import ScoringService
 
 # How long a redelivery is answered from the record: CRMs retry for hours, not days.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# Left out of the stored response: a redelivery carries the same lead (its payload is checked against the first),
+# so they are filled back in from it, and the idempotency table never holds personal data.
+PERSONAL_FIELDS = frozenset({"email", "name", "phone"})
 
 
 class IdempotentScoring:
@@ -36,7 +39,7 @@ class IdempotentScoring:
         def score_once(request: dict[str, Any]) -> dict[str, Any]:
             principal = Principal(client_id=request["client_id"], role=Role(request["role"]), key_id=request["key_id"])
             lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]))
-            return lead.model_dump(mode="json")
+            return lead.model_dump(mode="json", exclude=set(PERSONAL_FIELDS))
 
         self._score_once = score_once
 
@@ -54,7 +57,8 @@ class IdempotentScoring:
             "lead": lead_input.model_dump(mode="json"),
         }
         try:
-            return Lead.model_validate(self._score_once(request=request))
+            stored = self._score_once(request=request)
+            return Lead.model_validate({**stored, **lead_input.model_dump(include=set(PERSONAL_FIELDS))})
         except IdempotencyValidationError as exc:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was already used with a different lead",
