@@ -11,6 +11,6 @@ logger = Logger()
 
 
 # log_event stays off: stream images carry PII (email, name, phone).
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return aggregator().handle(event)

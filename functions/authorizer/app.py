@@ -12,7 +12,7 @@ from leadscoring.services.wiring import api_key_repository
 logger = Logger()
 
 
-@logger.inject_lambda_context(log_event=False)  # the event carries the API key
+@logger.inject_lambda_context(log_event=False, clear_state=True)  # the event carries the API key
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         return authorize_request(event, api_key_repository())

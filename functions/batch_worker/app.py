@@ -15,7 +15,7 @@ logger = Logger()
 tracer = Tracer()
 
 
-@logger.inject_lambda_context(log_event=False)  # rows carry PII: never log the event
+@logger.inject_lambda_context(log_event=False, clear_state=True)  # rows carry PII: never log the event
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """{"Items", "BatchInput"} from ItemBatcher; or {"step": "finalize" | "record_failure", "job", ["error"]}."""

@@ -11,7 +11,7 @@ logger = Logger()
 tracer = Tracer()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Step Functions passes {"step", "run": {client_id, model_id, version, run_id}} (and "error" on failure)."""

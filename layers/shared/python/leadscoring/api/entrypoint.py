@@ -35,7 +35,9 @@ def http_function(*routers: Router) -> tuple[APIGatewayRestResolver, Handler]:
     handler: Handler = metrics.log_metrics(resolve)
     if tracer is not None:
         handler = tracer.capture_lambda_handler(handler, capture_response=False)
-    lambda_handler: Handler = logger.inject_lambda_context(handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    lambda_handler: Handler = logger.inject_lambda_context(
+        handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
+    )
     # Everything built so far (modules, schemas, routes) lives as long as the container: frozen out of the
     # garbage collector's reach, warm requests stop paying to re-scan it (about 10% of a warm POST /score).
     gc.freeze()

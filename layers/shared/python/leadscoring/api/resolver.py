@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -25,6 +27,14 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Check size and role before the resolver, so a 413 or 403 is never masked by body validation."""
     body = event.get("body") or ""
+    if event.get("isBase64Encoded") and not _utf8(body):
+        # Powertools would fail decoding it (a 500); JSON is UTF-8.
+        return proxy_error(
+            400,
+            "MALFORMED_REQUEST",
+            "The request body is not UTF-8 text",
+            [{"field": "body", "message": "not UTF-8", "type": "utf8_invalid"}],
+        )
     if len(body.encode() if isinstance(body, str) else body) > get_settings().max_body_bytes:
         limit = get_settings().max_body_bytes
         return proxy_error(
@@ -35,6 +45,14 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
     except DomainError as exc:
         return proxy_error(exc.status, exc.code, exc.message, exc.details)
     return app.resolve(_as_json(event), context)
+
+
+def _utf8(encoded: str | bytes) -> bool:
+    try:
+        base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _as_json(event: dict[str, Any]) -> dict[str, Any]:

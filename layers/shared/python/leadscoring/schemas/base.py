@@ -1,8 +1,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
+
+# Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-30
+
+
+def _storable(value: float) -> float:
+    if 0 < abs(value) < MIN_MAGNITUDE:
+        raise PydanticCustomError("number_range", "must be 0 or at least 1e-30 in magnitude")
+    return value
+
+
+# A number that is stored or queried in DynamoDB: below about 1e-130 its number type cannot hold it (a 500 before).
+Storable = AfterValidator(_storable)
+StorableFloat = Annotated[float, Storable]
 
 
 class InputModel(BaseModel):

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from leadscoring.schemas.base import InputModel, StoredModel
-from leadscoring.schemas.lead import MAX_MAGNITUDE, ConversionStatus
+from leadscoring.schemas.base import MAX_MAGNITUDE, InputModel, Storable, StoredModel
+from leadscoring.schemas.lead import ConversionStatus
 
 
 class ConversionUpdate(InputModel):
@@ -16,7 +16,7 @@ class ConversionUpdate(InputModel):
     conversion_date: datetime | None = Field(
         default=None, description="When it happened (default now); not in the future, not before the lead was created"
     )
-    revenue: Annotated[float, Field(ge=0, le=MAX_MAGNITUDE)] | None = Field(default=None, description="Only with converted")
+    revenue: Annotated[float, Field(ge=0, le=MAX_MAGNITUDE), Storable] | None = Field(default=None, description="Only with converted")
 
     @field_validator("conversion_date")
     @classmethod

@@ -15,13 +15,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from leadscoring.schemas.base import InputModel, StoredModel
+from leadscoring.schemas.base import MAX_MAGNITUDE, MIN_MAGNITUDE, InputModel, StoredModel
 from leadscoring.schemas.emails import Email
 
 ConversionStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
-# Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
-MAX_MAGNITUDE = 1e15
-MIN_MAGNITUDE = 1e-30
 MAX_ATTRIBUTE_TEXT = 500
 ATTRIBUTE_TYPE_MESSAGE = "must be a number, true/false, null, or a string of at most 500 characters"
 

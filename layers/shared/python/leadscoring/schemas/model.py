@@ -3,14 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from leadscoring.schemas.base import InputModel, StoredModel
+from leadscoring.schemas.base import InputModel, Storable, StoredModel
 from leadscoring.schemas.lead import FeatureFamily
 
 ModelType = Literal["logistic_regression", "random_forest", "neural_network"]
 FeatureType = Literal["numerical", "categorical", "boolean"]
-Score = Annotated[float, Field(ge=0, le=100)]
+Score = Annotated[float, Field(ge=0, le=100), Storable]
 
 
 class ValidationRule(InputModel):
@@ -92,7 +92,7 @@ class ActiveModel(StoredModel):
     version: str
 
 
-Money = Annotated[float, Field(ge=0, le=1e12)]
+Money = Annotated[float, Field(ge=0, le=1e12), Storable]
 
 
 class LeadCosts(InputModel):
@@ -164,6 +164,14 @@ class ModelUpdate(InputModel):
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         return self
+
+    @field_validator("name", "thresholds", "time_budget_seconds", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        # Only sent values reach here: leaving a field out keeps it, but these have no "none" to clear them to.
+        if value is None:
+            raise ValueError("cannot be null: send a value, or leave the field out to keep it")
+        return value
 
 
 class LeadsSource(InputModel):

@@ -71,7 +71,8 @@ class ModelManagement:
         before = self._definition(principal.client_id, model_id)
         self._check_features(principal.client_id, body.features)
         changes = body.model_dump(exclude_unset=True)
-        after = before.model_copy(update={**changes, "updated_at": datetime.now(UTC)})
+        # Validated as a whole, not copied over: a stored definition must always read back.
+        after = ModelDefinition.model_validate({**before.model_dump(), **changes, "updated_at": datetime.now(UTC)})
         self._registry.save_definition(principal.client_id, after)
         self._record(principal, "model updated", model_id, before=before.model_dump(mode="json"), after=after.model_dump(mode="json"))
         return after

@@ -14,6 +14,7 @@ from leadscoring import API_PREFIX
 from leadscoring.api.context import IDEMPOTENCY_PARAMETER, idempotency_key_of, principal_of
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
+from leadscoring.schemas.base import StorableFloat
 from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput, LeadPage
 from leadscoring.services.wiring import idempotent_scoring, lead_repository
 
@@ -47,8 +48,8 @@ def score(lead: Annotated[LeadInput, Body()]):  # type: ignore[no-untyped-def]  
 
 @router.get(f"{API_PREFIX}/leads", summary="List scored leads", tags=["Lead scoring"])
 def list_leads(
-    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
-    max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    min_score: Annotated[StorableFloat | None, Query(ge=0, le=100)] = None,
+    max_score: Annotated[StorableFloat | None, Query(ge=0, le=100)] = None,
     qualified: Annotated[bool | None, Query()] = None,
     conversion_status: Annotated[ConversionStatus | None, Query()] = None,
     source: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
