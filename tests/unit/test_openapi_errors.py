@@ -1,0 +1,111 @@
+"""The OpenAPI document lists the error answers each operation can give, all with the one ErrorBody schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leadscoring import API_PREFIX
+from leadscoring.routes import ROUTES, find
+from local_stack.openapi import ROUTE_ERRORS, build_openapi
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return build_openapi()
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, op) for path, ops in document["paths"].items() for method, op in ops.items()]
+
+
+def error_schema(operation: dict[str, Any], status: int) -> dict[str, Any]:
+    response = operation["responses"][str(status)]
+    assert response["description"]
+    schema: dict[str, Any] = response["content"]["application/json"]["schema"]
+    return schema
+
+
+def test_the_error_body_schema_has_the_shape_the_api_answers_with(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    body = schemas["ErrorBody"]
+    assert body["required"] == ["error"]
+    info = schemas[body["properties"]["error"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(info["properties"]) == {"code", "message", "details"}
+    detail = schemas[info["properties"]["details"]["items"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(detail["properties"]) == {"field", "message", "type"}
+
+
+def test_every_operation_documents_401_403_and_500_with_the_error_body(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        for status in (401, 403, 500):
+            assert error_schema(operation, status) == ERROR_REF, (method, path, status)
+
+
+def test_every_operation_keeps_the_responses_powertools_generated(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        assert "200" in operation["responses"], (method, path)
+        assert error_schema(operation, 422) == {"$ref": "#/components/schemas/HTTPValidationError"}, (method, path)
+
+
+def test_every_operation_is_a_route_and_every_route_is_documented(document: dict[str, Any]) -> None:
+    documented = {(method, path) for method, path, _ in operations(document)}
+    assert documented == {(r.method, r.full_path) for r in ROUTES}
+
+
+def test_every_operation_with_a_body_documents_400_and_413(document: dict[str, Any]) -> None:
+    with_body = [(m, p, op) for m, p, op in operations(document) if "requestBody" in op]
+    assert with_body
+    for method, path, operation in with_body:
+        for status in (400, 413):
+            assert error_schema(operation, status) == ERROR_REF, (method, path, status)
+
+
+def test_every_operation_with_a_path_parameter_documents_404(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if "{" in path:
+            assert error_schema(operation, 404) == ERROR_REF, (method, path)
+
+
+def test_post_score_documents_413_422_409_and_503(document: dict[str, Any]) -> None:
+    operation = document["paths"][f"{API_PREFIX}/score"]["post"]
+    for status in (400, 409, 413, 503):
+        assert error_schema(operation, status) == ERROR_REF, status
+    assert "422" in operation["responses"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Lead"}
+
+
+def test_get_one_lead_documents_404(document: dict[str, Any]) -> None:
+    operation = document["paths"][f"{API_PREFIX}/leads/{{id}}"]["get"]
+    assert error_schema(operation, 404) == ERROR_REF
+    assert "409" not in operation["responses"]  # a read cannot conflict
+
+
+def test_only_routes_not_yet_built_document_501(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        route = find(method, path)
+        assert route is not None
+        if route.implemented:
+            assert "501" not in operation["responses"], (method, path)
+        else:
+            assert error_schema(operation, 501) == ERROR_REF, (method, path)
+    assert {(r.method, r.path) for r in ROUTES if not r.implemented} == {("POST", "/features"), ("PUT", "/features/{id}")}
+
+
+def test_conflicts_and_unavailability_are_documented_only_where_the_code_raises_them(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        route = find(method, path)
+        assert route is not None
+        extra = ROUTE_ERRORS.get((route.method, route.path), {})
+        for status in (409, 503):
+            assert (str(status) in operation["responses"]) == (status in extra), (method, path, status)
+    assert "409" in document["paths"][f"{API_PREFIX}/leads/{{id}}/conversion"]["post"]["responses"]
+    assert "503" in document["paths"][f"{API_PREFIX}/models/{{id}}/train"]["post"]["responses"]
+
+
+def test_the_route_specific_table_names_only_real_routes() -> None:
+    routes = {(r.method, r.path) for r in ROUTES}
+    assert set(ROUTE_ERRORS) <= routes
