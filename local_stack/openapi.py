@@ -98,6 +98,8 @@ def add_error_responses(document: dict[str, Any]) -> None:
                 for status, description in error_statuses(method.upper(), path, operation).items():
                     # Powertools' own responses (200, 422) stay as generated.
                     responses.setdefault(str(status), error_response(description))
+                if "422" in responses:  # Powertools documents its own {"detail": [...]}; the API answers ErrorBody
+                    responses["422"] = error_response("VALIDATION_ERROR: each offending field is named in `details`")
 
 
 def add_error_body_schema(schemas: dict[str, Any]) -> None:
