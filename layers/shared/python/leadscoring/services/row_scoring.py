@@ -274,9 +274,10 @@ class RowScoring:
             if None in values:
                 undecided.update(k for k, v in enumerate(values) if v is None)
 
-        # An empty cell is stored as null, as the API stores an attribute sent as null.
-        stored_rows = [
-            (family, names, list(zip(*([c.stored for c in cells[name]] for name in names), strict=True)))
+        # Each family's attributes for every row at once (cheaper than per row); an empty cell is stored as null,
+        # as the API stores an attribute sent as null.
+        per_family = [
+            (family, [dict(zip(names, row, strict=True)) for row in zip(*([c.stored for c in cells[name]] for name in names), strict=True)])
             for family, names in families.items()
             if names
         ]
@@ -286,7 +287,7 @@ class RowScoring:
         for k, (i, (email, name, phone, company, source, external_id)) in enumerate(zip(indices, identity, strict=True)):
             if k in undecided:
                 continue
-            attributes = {family: dict(zip(names, values[k], strict=True)) for family, names, values in stored_rows}
+            attributes = {family: rows[k] for family, rows in per_family}
             for family in absent:
                 attributes[family] = {}
             fields = {
