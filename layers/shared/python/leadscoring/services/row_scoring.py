@@ -79,6 +79,19 @@ def stored(value: Any) -> Any:
     return Decimal(repr(value)) if type(value) is float else value
 
 
+_ROUNDED: dict[float, Decimal] = {}  # scores (2 places, 0-100) and confidences (4 places, 0-1): about 20,000 values
+
+
+def rounded_decimal(value: float) -> Decimal:
+    """stored() of a non-negative float with few decimals, remembered: a chunk's scores repeat."""
+    found = _ROUNDED.get(value)
+    if found is None:
+        if len(_ROUNDED) > 50_000:
+            _ROUNDED.clear()
+        found = _ROUNDED[value] = Decimal(repr(value))
+    return found
+
+
 def lead_id_of(client_id: str, external_id: str | None, email: str) -> str:
     """services.scoring.lead_identity without building a LeadInput: uuid5 of the same name, same text."""
     natural = f"ext:{external_id}" if external_id else f"email:{email.lower()}"
@@ -199,10 +212,13 @@ class RowScoring:
         accepted = _Accepted(valid=[valid for valid, _, _ in kept])
         positions = [k for _, k, _ in kept]
         all_fast = -1 not in positions
+        every_cell = all_fast and positions == list(range(len(next(iter(fast_cells.values()), ()))))  # the usual chunk
         for feature in features:
             column = fast_cells.get(feature.name)
             blank = missing_cell(feature)
-            if all_fast and column is not None:
+            if every_cell and column is not None:
+                accepted.cells[feature.name] = column  # every row kept, in order: the column as it is
+            elif all_fast and column is not None:
                 accepted.cells[feature.name] = [column[k] for k in positions]
             elif all_fast:
                 accepted.cells[feature.name] = [blank] * len(positions)
@@ -412,7 +428,7 @@ class _Chunk:
             score, confidence, qualified, priority, grade = score_parts(probability, filled, thresholds)
             canonical = ",".join([c.canonical for c in hash_cells])
             lead_id, fields, row = valid.lead_id, valid.fields, valid.row
-            stored_score, stored_confidence = Decimal(repr(score)), Decimal(repr(confidence))
+            stored_score, stored_confidence = rounded_decimal(score), rounded_decimal(confidence)
             item: dict[str, Any] = {
                 "id": lead_id,
                 "client_id": client_id,
