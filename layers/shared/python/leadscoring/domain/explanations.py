@@ -98,11 +98,15 @@ def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]],
         chosen = _choose_many(terms, same, top)
     positive: Ranked = []
     negative: Ranked = []
+    exp, log = math.exp, math.log
     for p, (ups, downs) in zip(probabilities, chosen, strict=True):
         clipped = min(max(p, _EPS), 1 - _EPS)
-        lp = math.log(clipped / (1 - clipped))
-        positive.append([(j, c, _impact(p, lp, term)) for j, c, term in ups])
-        negative.append([(j, c, _impact(p, lp, term)) for j, c, term in downs])
+        lp = log(clipped / (1 - clipped))
+        # Each factor's score impact: the points the lead loses when the feature goes back to its baseline (its
+        # log-odds drop by the term), to 4 places, half to even as np.round. Inline: this loop runs per lead.
+        factors = [(j, c, round((p - 1 / (1 + exp(t - lp))) * 1e6) / 1e4) for j, c, t in ups + downs]
+        positive.append(factors[: len(ups)])
+        negative.append(factors[len(ups) :])
     return RankedFactors(positive, negative)
 
 
@@ -150,11 +154,6 @@ def _strongest(contributions: np.ndarray, same: np.ndarray, top: int, *columns: 
     source = rows % n
     picked = zip(order.tolist(), *(c[source, order].tolist() for c in columns), strict=True)
     return [list(zip(*(part[:k] for part in entry), strict=True)) for entry, k in zip(picked, kept, strict=True)]
-
-
-def _impact(p: float, lp: float, term: float) -> float:
-    """Score points the lead loses when the feature goes back to its baseline (its log-odds drop by `term`)."""
-    return round((p - 1 / (1 + math.exp(term - lp))) * 1e6) / 1e4  # points to 4 places, half to even, as np.round
 
 
 def explanations(
