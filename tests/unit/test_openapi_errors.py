@@ -47,7 +47,7 @@ def test_every_operation_documents_401_403_and_500_with_the_error_body(document:
 
 def test_every_operation_keeps_its_answer_and_documents_422_as_the_api_answers_it(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
-        assert "200" in operation["responses"], (method, path)
+        assert {"200", "202"} & set(operation["responses"]), (method, path)
         assert error_schema(operation, 422) == ERROR_REF, (method, path)  # not Powertools' {"detail": [...]}
 
 
@@ -109,3 +109,13 @@ def test_conflicts_and_unavailability_are_documented_only_where_the_code_raises_
 def test_the_route_specific_table_names_only_real_routes() -> None:
     routes = {(r.method, r.path) for r in ROUTES}
     assert set(ROUTE_ERRORS) <= routes
+
+
+def test_created_and_accepted_answers_are_documented_with_their_body(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    batch = paths["/api/v1/leadscoring/batch-score"]["post"]["responses"]
+    assert {"200", "201", "202"} <= set(batch) and batch["201"]["content"] == batch["200"]["content"]
+    for path in ("/api/v1/leadscoring/batch-score/{job_id}/start", "/api/v1/leadscoring/models/{id}/train"):
+        responses = paths[path]["post"]["responses"]
+        assert "202" in responses and "200" not in responses, path  # these never answer 200
+        assert "content" in responses["202"]
