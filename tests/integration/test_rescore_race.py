@@ -87,3 +87,17 @@ def test_a_lead_that_keeps_changing_is_a_409_and_changes_nothing(
     stored = wiring.lead_repository().get(principal.client_id, first.id)
     assert before is not None and stored is not None and (stored.name, stored.score) == (before.name, before.score)
     assert stored.conversion_status == "converted"
+
+
+def test_a_race_in_a_later_chunk_rewrites_only_the_rest(principal: Principal, tables: Tables, unique: str, reads: list[Any]) -> None:
+    bodies = [lead_body(f"chunks{i}.{unique}@example.com") for i in range(60)]  # two transactions of at most 50 leads
+    _, raced = _scored(principal, bodies[55]["email"])
+    reads.append(_convert(principal, raced.id, "qualified"))  # lands after the 60 leads were read
+
+    leads = wiring.scoring_service().score_valid(principal, [LeadInput.model_validate(b) for b in bodies])
+
+    assert [lead.email for lead in leads] == [b["email"] for b in bodies] and leads[55].conversion_status == "qualified"
+    stored = wiring.lead_repository().get_many(principal.client_id, [lead.id for lead in leads])
+    assert len(stored) == 60 and stored[raced.id].conversion_status == "qualified"
+    decisions = [e for e in tables.audit(principal.client_id) if e.get("type") == "decision" and e.get("lead_id") in stored]
+    assert len(decisions) == 61  # one per lead, plus the raced lead's first score: the first chunk was not written twice

@@ -22,7 +22,7 @@ from leadscoring.schemas.lead import AttributeValue, Explanation, Lead, LeadInpu
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 
 _LEAD_NAMESPACE = uuid.UUID("6f1c7d0e-8a55-4c1e-9d0b-4c9a4b7e2f10")
-# Reads and writes of a score before a lead that keeps changing gets 409 (each lost race means another write won).
+# Lost races in a row before a lead that keeps changing gets 409 (each lost race means another write won).
 SAVE_ATTEMPTS = 3
 
 
@@ -82,7 +82,8 @@ class ScoringService:
         probabilities, explanations = model.predict_explained(flats)
         ids = [lead_identity(client_id, i) for i in inputs]
         stored: list[Lead] = []
-        for _ in range(SAVE_ATTEMPTS):
+        lost_races = 0  # in a row, at the same lead: a chunk that got written starts the count again
+        while lost_races < SAVE_ATTEMPTS:
             pending = range(len(stored), len(inputs))
             existing = self._leads.get_many(client_id, [ids[n] for n in pending])
             now = datetime.now(UTC)
@@ -106,6 +107,7 @@ class ScoringService:
                 self._leads.save_scored(scored, seen)
             except LeadChanged as changed:
                 stored.extend(lead for lead, _ in scored[: changed.saved])
+                lost_races = 0 if changed.saved else lost_races + 1
                 continue
             return stored + [lead for lead, _ in scored]
         raise ConcurrentUpdate("The lead kept changing while it was being scored; send it again", [])
