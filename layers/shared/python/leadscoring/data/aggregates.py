@@ -23,6 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
+from leadscoring.data.batch_get import batch_get
 from leadscoring.domain.aggregation import BucketKey, Counters, add_into, lead_delta
 
 MAX_TRANSACTION_ITEMS = 100
@@ -146,23 +147,8 @@ class AggregateStore:
 
     def _current(self, keys: list[BucketKey], consistent: bool = True) -> dict[BucketKey, dict[str, Any]]:
         """The counter items as they are now, by key; absent ones are missing."""
-        found: dict[BucketKey, dict[str, Any]] = {}
-        resource = aws.dynamodb()
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": [{"series": s, "bucket": d} for s, d in keys[start : start + 100]], "ConsistentRead": consistent}
-            }
-            for attempt in range(8):
-                page = resource.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._table, []):
-                    found[(item["series"], item["bucket"])] = item
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept leaving aggregate keys unprocessed")
-        return found
+        wanted = [{"series": s, "bucket": d} for s, d in keys]
+        return {(item["series"], item["bucket"]): item for item in batch_get(self._table, wanted, ConsistentRead=consistent)}
 
     def _items(self, group: _Group, current: dict[BucketKey, dict[str, Any]]) -> list[dict[str, Any]]:
         expires = int((datetime.now(UTC) + timedelta(days=MARKER_DAYS)).timestamp())

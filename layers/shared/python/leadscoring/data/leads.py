@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.audit import decision_item
+from leadscoring.data.batch_get import batch_get
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
@@ -113,49 +114,17 @@ class LeadRepository:
 
     def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(lead_ids))
         projection = ", ".join(f"#a{n}" for n in range(len(names) + 1))
         attribute_names = {f"#a{n}": name for n, name in enumerate(["id", *names])}
-        resource = aws.dynamodb()
-        for start in range(0, len(unique), 100):
-            keys = [{"client_id": client_id, "id": i} for i in unique[start : start + 100]]
-            request: dict[str, Any] = {
-                self._leads_table: {"Keys": keys, "ProjectionExpression": projection, "ExpressionAttributeNames": attribute_names}
-            }
-            for attempt in range(BATCH_WRITE_ATTEMPTS):
-                page = resource.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._leads_table, []):
-                    found[str(item["id"])] = item
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise StorageError("DynamoDB kept leaving keys unprocessed")
-        return found
+        keys = [{"client_id": client_id, "id": i} for i in dict.fromkeys(lead_ids)]
+        options = {"ProjectionExpression": projection, "ExpressionAttributeNames": attribute_names}
+        return {str(item["id"]): item for item in batch_get(self._leads_table, keys, **options)}
 
     def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
         """The tenant's leads among `lead_ids`, by id (absent ones are simply missing)."""
-        found: dict[str, Lead] = {}
-        unique = list(dict.fromkeys(lead_ids))
-        resource = aws.dynamodb()
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self._leads_table: {"Keys": [{"client_id": client_id, "id": i} for i in unique[start : start + 100]]}
-            }
-            for attempt in range(8):
-                page = resource.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._leads_table, []):
-                    lead = item_to_lead(item)
-                    found[lead.id] = lead
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))  # back off before retrying throttled keys
-            else:
-                raise RuntimeError("DynamoDB kept leaving keys unprocessed")
-        return found
+        keys = [{"client_id": client_id, "id": i} for i in dict.fromkeys(lead_ids)]
+        leads = (item_to_lead(item) for item in batch_get(self._leads_table, keys))
+        return {lead.id: lead for lead in leads}
 
     def get(self, client_id: str, lead_id: str) -> Lead | None:
         return self.get_many(client_id, [lead_id]).get(lead_id)
