@@ -427,9 +427,9 @@ def storage(trained: TrainedModel) -> dict[str, Any]:
         "score_lead_with_storage": distribution(scoring[skip:]),
         "storage_share_of_score_lead_p50": ratio(float(np.percentile(both, 50)), float(np.percentile(scoring[skip:], 50))),
         "note": (
-            "the local stack's figure, not DynamoDB's. moto deep-copies every table a transaction touches, stream records "
-            "included (moto.dynamodb transact_write_items keeps them for rollback), so save_scored grows with every write "
-            f"(about 100 ms by the 100th); the tables are created afresh every {STORAGE_FRESH_TABLES_EVERY} calls, untimed"
+            "the local stack's figure, not DynamoDB's: moto over loopback, with local_stack.moto_transactions serializing "
+            "writes and rolling transactions back item by item (moto's own whole-table copies would make save_scored grow "
+            f"with every write); the tables are created afresh every {STORAGE_FRESH_TABLES_EVERY} calls, untimed"
         ),
     }
 
