@@ -3,6 +3,7 @@ local_stack.distributed_map), with the real batch_worker handler storing leads i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.awsrequest import AWSResponse
 
 from leadscoring.data import aws
 from leadscoring.demo_data import generate
@@ -229,34 +231,49 @@ def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(ap
     assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 250
 
 
+@contextlib.contextmanager
+def dynamodb_answering(answer: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Iterator[None]:
+    """BatchWriteItem calls of the batch worker's client see `answer` first, with the request it would send
+    ({"RequestItems": ...}): a dict it returns is DynamoDB's reply (nothing is sent), None sends the request."""
+    client = aws.dynamodb_bulk_client()
+
+    def intercept(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        reply = answer(json.loads(params["body"]))
+        return None if reply is None else (AWSResponse("", 200, {}, None), reply)
+
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", intercept)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", intercept)
+
+
 def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DynamoDB refuses the leads of the second chunk half way through; the Map retries the chunk."""
-    from leadscoring.data import leads as leads_module
+    from leadscoring.data import batch_write
 
-    client = aws.dynamodb_bulk_client()
-    real = client.batch_write_item
     calls = {"leads": 0, "refused": 0}
 
-    def flaky(**kwargs: Any) -> Any:
-        if LEADS.local_name in kwargs["RequestItems"]:
+    def flaky(request: dict[str, Any]) -> dict[str, Any] | None:
+        if LEADS.local_name in request["RequestItems"]:
             calls["leads"] += 1
             # Calls 13.. fall in the middle of the second chunk (25 leads a call; chunks hold about 200 rows).
-            if calls["leads"] > 12 and calls["refused"] < leads_module.BATCH_WRITE_ATTEMPTS:
+            if calls["leads"] > 12 and calls["refused"] < batch_write.BATCH_WRITE_ATTEMPTS:
                 calls["refused"] += 1
-                return {"UnprocessedItems": kwargs["RequestItems"]}
-        return real(**kwargs)
+                return {"UnprocessedItems": request["RequestItems"]}
+        return None
 
-    monkeypatch.setattr(client, "batch_write_item", flaky)
-    monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
+    monkeypatch.setattr(batch_write.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
     prefix = f"retry-{uuid.uuid4().hex[:6]}"
     put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=3)]))
     before = len(tables.leads(batch_tenant.client_id))
 
-    job = run_file(api, batch_tenant, "imports/retry.csv", "csv")
+    with dynamodb_answering(flaky):
+        job = run_file(api, batch_tenant, "imports/retry.csv", "csv")
 
-    assert calls["refused"] == leads_module.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
+    assert calls["refused"] == batch_write.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
     assert job["status"] == "succeeded", job
     assert job["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
     assert len(tables.leads(batch_tenant.client_id)) == before + 450
@@ -276,27 +293,25 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
 def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_again_completes_it(
     api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadscoring.data import leads as leads_module
+    from leadscoring.data import batch_write
     from local_stack import distributed_map
 
-    client = aws.dynamodb_bulk_client()
-    real = client.batch_write_item
     calls = {"leads": 0}
 
-    def refusing(**kwargs: Any) -> Any:
-        if LEADS.local_name in kwargs["RequestItems"]:
+    def refusing(request: dict[str, Any]) -> dict[str, Any] | None:
+        if LEADS.local_name in request["RequestItems"]:
             calls["leads"] += 1
             if calls["leads"] > 12:  # the first chunk is stored; from the middle of the second on, DynamoDB refuses
-                return {"UnprocessedItems": kwargs["RequestItems"]}
-        return real(**kwargs)
+                return {"UnprocessedItems": request["RequestItems"]}
+        return None
 
-    monkeypatch.setattr(client, "batch_write_item", refusing)
-    monkeypatch.setattr(leads_module.time, "sleep", lambda _: None)  # the worker's backoff
+    monkeypatch.setattr(batch_write.time, "sleep", lambda _: None)  # the worker's backoff
     monkeypatch.setattr(distributed_map.time, "sleep", lambda _: None)  # the Map's retry intervals
     prefix = f"down-{uuid.uuid4().hex[:6]}"
     put(batch_tenant, "imports/down.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=9)]))
 
-    failed = run_file(api, batch_tenant, "imports/down.csv", "csv")
+    with dynamodb_answering(refusing):
+        failed = run_file(api, batch_tenant, "imports/down.csv", "csv")
 
     assert failed["status"] == "failed", failed
     assert "StorageError" in failed["failure_reason"] and "unprocessed" in failed["failure_reason"]
@@ -307,7 +322,6 @@ def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_ag
     mine = [lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)]
     assert counts["scored"] <= len(mine) < 450
 
-    monkeypatch.setattr(client, "batch_write_item", real)
     again = run_file(api, batch_tenant, "imports/down.csv", "csv")
 
     assert again["status"] == "succeeded", again

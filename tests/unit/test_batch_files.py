@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from leadscoring.data.leads import wire_value
+from leadscoring.data.wire_text import fields_text, item_from_text, value_text
 from leadscoring.domain.batch_files import contiguous_runs, csv_lines, estimate_rows, file_columns, relative_key
 from leadscoring.domain.errors import InvalidInput, StorageError
 from leadscoring.services.batch_worker import failure_reason
@@ -104,20 +104,24 @@ def test_failure_reason_prefers_the_workers_message() -> None:
     assert len(failure_reason({"Error": "E", "Cause": "x" * 5000})) == 2000
 
 
-def test_wire_values_match_boto3s_serializer() -> None:
+def test_item_text_is_what_boto3_would_send() -> None:
     item = {
-        "s": "x",
+        "s": 'x "quoted" \\ é\n',
         "b": False,
+        "t": True,
         "n": Decimal("0.125"),
+        "big": Decimal("1E+20"),
         "i": 7,
         "none": None,
         "m": {"l": [1, "a", {"t": True}], "e": {}},
-        "ss": {"a", "b"},
     }
     serializer = TypeSerializer()
-    assert {k: wire_value(v) for k, v in item.items()} == {k: serializer.serialize(v) for k, v in item.items()}
+    assert json.loads(fields_text(item)) == {k: serializer.serialize(v) for k, v in item.items()}
+    assert item_from_text(fields_text(item)) == item
     with pytest.raises(TypeError):
-        wire_value(0.5)
+        value_text(0.5)
+    with pytest.raises(TypeError):
+        value_text({"a", "b"})
 
 
 # -- the ASL and its local stand-in ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from benchmarks.in_memory_storage import InMemoryTenants
 from leadscoring.data.audit import decision_item
 from leadscoring.data.codec import from_item
 from leadscoring.data.leads import lead_to_item
+from leadscoring.data.wire_text import item_from_text
 from leadscoring.demo_data import generate
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.errors import InvalidInput, field_errors
@@ -63,7 +64,11 @@ def without(item: dict, times: tuple[str, ...]) -> dict:
 
 
 def score(rows_service, rows, first_row=1, job_id="job-1"):
-    return rows_service.score_rows("c1", rows, first_row=first_row, job_id=job_id, scored_at=SCORED_AT, key_id="key_1")
+    """score_rows, its items read back from the JSON text DynamoDB receives into the format the API's code writes."""
+    out = rows_service.score_rows("c1", rows, first_row=first_row, job_id=job_id, scored_at=SCORED_AT, key_id="key_1")
+    out.lead_items = [item_from_text(item) for item in out.lead_items]
+    out.decision_items = [item_from_text(item) for item in out.decision_items]
+    return out
 
 
 def test_a_csv_row_scores_exactly_as_the_api_scores_the_same_lead(tenants, rows_service):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -23,9 +26,31 @@ def dynamodb_client() -> Any:
 
 @cache
 def dynamodb_bulk_client() -> Any:
-    """For batch-file writes of items already in wire format (LeadRepository.write_batch): botocore's parameter
-    validation would walk every attribute of every item again, about half the CPU a chunk costs."""
-    return boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
+    """For batch-file writes whose request body is already written (data/batch_write.py): botocore would walk
+    every attribute of every item to validate and serialize it again, several times the cost of scoring a lead.
+    The body goes in after botocore has built its request and before it is signed."""
+    client = boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", _written_body)
+    return client
+
+
+_BODY: ContextVar[bytes | None] = ContextVar("dynamodb_written_body", default=None)
+
+
+@contextmanager
+def written_body(body: bytes) -> Iterator[None]:
+    """Calls to dynamodb_bulk_client().batch_write_item in this block send `body` instead of their parameters."""
+    token = _BODY.set(body)
+    try:
+        yield
+    finally:
+        _BODY.reset(token)
+
+
+def _written_body(params: dict[str, Any], **_: Any) -> None:
+    body = _BODY.get()
+    if body is not None:
+        params["body"] = body
 
 
 @cache

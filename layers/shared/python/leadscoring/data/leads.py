@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +14,7 @@ from botocore.exceptions import ClientError
 from leadscoring.data import aws
 from leadscoring.data.audit import decision_item
 from leadscoring.data.batch_get import batch_get
+from leadscoring.data.batch_write import put_items
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
@@ -25,8 +25,6 @@ _serializer = TypeSerializer()
 # A filtered page may need several reads; this bounds the work one request can cause.
 MAX_READS_PER_PAGE = 20
 PAIRS_PER_TRANSACTION = 50
-ITEMS_PER_BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
-BATCH_WRITE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -84,33 +82,14 @@ class LeadRepository:
                     raise LeadChanged(start) from exc
                 raise StorageError(f"Could not store {len(items) // 2} scored leads: {exc.response['Error']['Code']}") from exc
 
-    def write_batch(self, lead_items: Sequence[dict[str, Any]], decision_items: Sequence[dict[str, Any]]) -> None:
-        """Batch-file writes: decision records first, then the leads, with BatchWriteItem (resource-format items).
+    def write_batch(self, lead_items: Sequence[str], decision_items: Sequence[str]) -> None:
+        """Batch-file writes: decision records first, then the leads, each item the JSON text of its wire format
+        (data/wire_text.py), with BatchWriteItem (data/batch_write.py).
 
-        Unprocessed items are retried with exponential backoff; if DynamoDB keeps refusing them this raises
-        StorageError and the caller's retry rewrites the same items (deterministic keys: nothing duplicates).
         Decisions go first so that a lead is never visible without the decision that scored it.
         """
-        self._batch_write(self._audit_table, decision_items)
-        self._batch_write(self._leads_table, lead_items)
-
-    def _batch_write(self, table: str, items: Sequence[dict[str, Any]]) -> None:
-        client = aws.dynamodb_bulk_client()
-        for start in range(0, len(items), ITEMS_PER_BATCH_WRITE):
-            pending: list[dict[str, Any]] = [
-                {"PutRequest": {"Item": {k: wire_value(v) for k, v in i.items()}}} for i in items[start : start + ITEMS_PER_BATCH_WRITE]
-            ]
-            for attempt in range(BATCH_WRITE_ATTEMPTS):
-                try:
-                    response = client.batch_write_item(RequestItems={table: pending})
-                except ClientError as exc:  # botocore has already retried throttling of the whole call
-                    raise StorageError(f"Could not store a batch of {len(pending)} items: {exc.response['Error']['Code']}") from exc
-                pending = (response.get("UnprocessedItems") or {}).get(table, [])
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise StorageError(f"DynamoDB left {len(pending)} items unprocessed after {BATCH_WRITE_ATTEMPTS} attempts")
+        put_items(self._audit_table, decision_items)
+        put_items(self._leads_table, lead_items)
 
     def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""
@@ -219,28 +198,6 @@ def lead_to_item(lead: Lead) -> dict[str, Any]:
 
 def item_to_lead(item: dict[str, Any]) -> Lead:
     return Lead.model_validate(from_item(item))
-
-
-def wire_value(value: Any) -> dict[str, Any]:
-    """One attribute in DynamoDB's wire format, for the item shapes lead_to_item / decision_item make (strings,
-    booleans, Decimal or int numbers, None, maps, lists). Several times faster than TypeSerializer, whose generic
-    type dispatch is most of a batch chunk's CPU; anything else raises rather than guess."""
-    kind = type(value)
-    if kind is str:
-        return {"S": value}
-    if kind is bool:
-        return {"BOOL": value}
-    if kind is Decimal or kind is int:
-        return {"N": str(value)}
-    if kind is dict:
-        return {"M": {k: wire_value(v) for k, v in value.items()}}
-    if kind is list:
-        return {"L": [wire_value(v) for v in value]}
-    if value is None:
-        return {"NULL": True}
-    if kind is float:
-        raise TypeError("Float types are not supported. Use Decimal types instead.")
-    return dict(_serializer.serialize(value))
 
 
 def _as_read(status: ConversionStatus | None) -> dict[str, Any]:

@@ -54,16 +54,37 @@ def log_odds(p: np.ndarray) -> np.ndarray:
     return np.asarray(np.log(clipped / (1 - clipped)))
 
 
-Ranked = list[list[tuple[int, float, float]]]
+Factors = list[tuple[int, float, float]]
+Ranked = list[Factors]
 
 
 @dataclass(frozen=True)
 class RankedFactors:
-    """Per lead, its strongest positive and negative factors, strongest first, as (feature index, contribution in
-    log-odds rounded to 6 places, score impact in points rounded to 4)."""
+    """Per lead, its strongest positive and negative factors, strongest first: (feature index, contribution in
+    log-odds rounded to 6 places, score impact in points rounded to 4).
 
-    positive: Ranked
-    negative: Ranked
+    Held as 2n rows of plain lists, lead i's positive factors in row i and its negative ones in row n + i: the
+    first kept[r] entries of features[r], contributions[r] and impacts[r] (any further entries are not factors).
+    A batch formats them from there.
+    """
+
+    features: list[list[int]]
+    contributions: list[list[float]]
+    impacts: list[list[float]]
+    kept: list[int]
+
+    @property
+    def positive(self) -> Ranked:
+        return self._factors(0, len(self.kept) // 2)
+
+    @property
+    def negative(self) -> Ranked:
+        return self._factors(len(self.kept) // 2, len(self.kept))
+
+    def _factors(self, start: int, stop: int) -> Ranked:
+        return [
+            list(zip(self.features[r], self.contributions[r], self.impacts[r], strict=True))[: self.kept[r]] for r in range(start, stop)
+        ]
 
 
 def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.ndarray, top: int = TOP_FACTORS) -> RankedFactors:
@@ -78,8 +99,8 @@ def rank_factors(probabilities: np.ndarray, at_baseline: np.ndarray, same: np.nd
     q = np.where(same, p, at_baseline)
     contributions = np.round(log_odds(p) - log_odds(q), 6)
     impacts = np.round((p - q) * 100, 4)
-    ranked = _strongest(contributions, same, top, contributions, impacts)
-    return RankedFactors(ranked[:n], ranked[n:])
+    order, kept, chosen = _strongest(contributions, same, top)
+    return RankedFactors(order.tolist(), chosen.tolist(), _taken(impacts, order).tolist(), kept)
 
 
 def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]], same: np.ndarray, top: int = TOP_FACTORS) -> RankedFactors:
@@ -88,33 +109,43 @@ def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]],
     `same` ([n, f]: the lead's value is the feature's baseline: no factor).
 
     The same rules as rank_factors; the contribution is the term itself (rounded to 6 places, half to even)
-    rather than recovered from two probabilities, and only the factors kept get a score impact. Batch and
-    single-lead scoring both rank an additive model here: a few leads in plain Python (numpy's per-call
-    overhead would dominate), many with numpy choosing the factors. Both give the same factors to the last digit.
+    rather than recovered from two probabilities. A factor's score impact is the points the lead loses when the
+    feature goes back to its baseline (its log-odds drop by the term), to 4 places, half to even.
+
+    Batch and single-lead scoring both rank an additive model here: a few leads in plain Python (numpy's
+    per-call overhead would dominate), many with numpy. Both give the same factors and contributions to the
+    last digit; an impact could differ in its last place only where numpy's exp and the C library's differ in
+    their last bit at a rounding boundary.
     """
-    if len(probabilities) < _VECTOR_FROM:
+    n = len(probabilities)
+    logits = [math.log(c / (1 - c)) for c in (min(max(p, _EPS), 1 - _EPS) for p in probabilities)]
+    if n < _VECTOR_FROM:
         chosen = [_choose_one(i, flags, terms, top) for i, flags in enumerate(same.tolist())]
-    else:
-        chosen = _choose_many(terms, same, top)
-    positive: Ranked = []
-    negative: Ranked = []
-    exp, log = math.exp, math.log
-    for p, (ups, downs) in zip(probabilities, chosen, strict=True):
-        clipped = min(max(p, _EPS), 1 - _EPS)
-        lp = log(clipped / (1 - clipped))
-        # Each factor's score impact: the points the lead loses when the feature goes back to its baseline (its
-        # log-odds drop by the term), to 4 places, half to even as np.round. Inline: this loop runs per lead.
-        factors = [(j, c, round((p - 1 / (1 + exp(t - lp))) * 1e6) / 1e4) for j, c, t in ups + downs]
-        positive.append(factors[: len(ups)])
-        negative.append(factors[len(ups) :])
-    return RankedFactors(positive, negative)
+        rows = [ups for ups, _ in chosen] + [downs for _, downs in chosen]
+        exp = math.exp
+        return RankedFactors(
+            [[j for j, _, _ in row] for row in rows],
+            [[c for _, c, _ in row] for row in rows],
+            [
+                [round((p - 1 / (1 + exp(t - lp))) * 1e6) / 1e4 for _, _, t in row]
+                for p, lp, row in zip([*probabilities, *probabilities], logits + logits, rows, strict=True)
+            ],
+            [len(row) for row in rows],
+        )
+    values = np.array(terms, dtype=np.float64).T  # [n, f]
+    rounded = np.rint(values * 1e6) / 1e6  # as _choose_one: half to even
+    order, kept, contributions = _strongest(rounded, same, top)
+    p = np.tile(np.asarray(probabilities, dtype=np.float64), 2).reshape(-1, 1)
+    lp = np.array(logits + logits).reshape(-1, 1)
+    impacts = np.rint((p - 1 / (1 + np.exp(_taken(values, order) - lp))) * 1e6) / 1e4
+    return RankedFactors(order.tolist(), contributions.tolist(), impacts.tolist(), kept)
 
 
 _VECTOR_FROM = 16
-_Chosen = tuple[list[tuple[int, float, float]], list[tuple[int, float, float]]]  # (j, contribution, term), up and down
 
 
-def _choose_one(i: int, flags: Sequence[bool], terms: Sequence[Sequence[float]], top: int) -> _Chosen:
+def _choose_one(i: int, flags: Sequence[bool], terms: Sequence[Sequence[float]], top: int) -> tuple[Factors, Factors]:
+    """Lead i's strongest (feature, contribution, term) up and down, in plain Python."""
     ups: list[tuple[float, int, float]] = []
     downs: list[tuple[float, int, float]] = []
     for j, flag in enumerate(flags):
@@ -131,29 +162,24 @@ def _choose_one(i: int, flags: Sequence[bool], terms: Sequence[Sequence[float]],
     return [(j, -key / 1e6, term) for key, j, term in ups[:top]], [(j, key / 1e6, term) for key, j, term in downs[:top]]
 
 
-def _choose_many(terms: Sequence[Sequence[float]], flags: np.ndarray, top: int) -> list[_Chosen]:
-    values = np.array(terms, dtype=np.float64).T  # [n, f]
-    contributions = np.rint(values * 1e6) / 1e6  # as _choose_one: half to even
-    lists = _strongest(contributions, flags, top, contributions, values)
-    n = values.shape[0]
-    return list(zip(lists[:n], lists[n:], strict=True))
-
-
-def _strongest(contributions: np.ndarray, same: np.ndarray, top: int, *columns: np.ndarray) -> list[list[tuple[Any, ...]]]:
-    """For n leads ([n, f] contributions, rounded), 2n lists: each lead's strongest positive factors, then each
-    lead's strongest negative ones, as tuples (feature index, then that entry of each of `columns`)."""
-    n = contributions.shape[0]
+def _strongest(contributions: np.ndarray, same: np.ndarray, top: int) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """For n leads ([n, f] contributions, rounded), 2n rows: each lead's strongest positive factors, then each
+    lead's strongest negative ones, as feature indexes ([2n, top]), how many of each row are factors (a prefix),
+    and their contributions ([2n, top])."""
     # Positive factors sort by -contribution, negative ones by contribution; the rest sort last (inf), stably.
-    keys = np.full((2 * n, contributions.shape[1]), np.inf)
-    positive, negative = ~same & (contributions > 0), ~same & (contributions < 0)
-    keys[:n][positive] = -contributions[positive]
-    keys[n:][negative] = contributions[negative]
+    keys = np.concatenate(
+        (np.where(~same & (contributions > 0), -contributions, np.inf), np.where(~same & (contributions < 0), contributions, np.inf))
+    )
     order = np.argsort(keys, axis=1, kind="stable")[:, :top]
-    rows = np.arange(2 * n).reshape(-1, 1)
-    kept = np.isfinite(keys[rows, order]).sum(axis=1).tolist()  # the factors are a prefix: the rest sorted last
-    source = rows % n
-    picked = zip(order.tolist(), *(c[source, order].tolist() for c in columns), strict=True)
-    return [list(zip(*(part[:k] for part in entry), strict=True)) for entry, k in zip(picked, kept, strict=True)]
+    chosen = np.take_along_axis(keys, order, axis=1)
+    n = contributions.shape[0]
+    chosen[:n] = -chosen[:n]
+    return order, np.isfinite(chosen).sum(axis=1).tolist(), chosen
+
+
+def _taken(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """values ([n, f]) at the features `order` ([2n, top]) names, row r from lead r mod n."""
+    return np.take_along_axis(np.concatenate((values, values)), order, axis=1)
 
 
 def explanations(

@@ -65,4 +65,3 @@ def default_features() -> list[ScoringFeature]:
         _num("support_interactions", E, 0, None, "Support tickets and chats"),
         _num("previous_purchases", E, 0, None, "Earlier purchases from us"),
     ]
-

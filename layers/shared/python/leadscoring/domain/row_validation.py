@@ -39,10 +39,15 @@ class Cell(NamedTuple):
     stored: Any  # the same in the store's item format
     model: float | str  # the model's input (a days_since date stays as sent: its days depend on the job's time)
     canonical: str  # `"name":value` as input_hash writes it
+    wire: str  # `stored` as the item's JSON text (data.wire_text)
+    entry: str  # `"name":<wire>`: the cell in its family's map
 
 
 # A cell only the exact path can decide (never scored).
-UNDECIDED = Cell(None, None, math.nan, "")
+UNDECIDED = Cell(None, None, math.nan, "", "", "")
+# The store's forms of a value accepted for a feature: its item value, and that value's JSON text.
+Stored = Callable[[Any], Any]
+WireText = Callable[[Any], str]
 
 
 def in_attribute_range(value: float) -> bool:
@@ -51,30 +56,34 @@ def in_attribute_range(value: float) -> bool:
     return math.isfinite(magnitude) and magnitude <= MAX_MAGNITUDE and not (0 < magnitude < MIN_MAGNITUDE)
 
 
-def missing_cell(feature: ScoringFeature) -> Cell:
-    return Cell(None, None, MISSING_CATEGORY if feature.type == "categorical" else math.nan, f'"{feature.name}":null')
+def missing_cell(feature: ScoringFeature, wire_of: WireText) -> Cell:
+    model = MISSING_CATEGORY if feature.type == "categorical" else math.nan
+    null = wire_of(None)
+    return Cell(None, None, model, f'"{feature.name}":null', null, f"{json.dumps(feature.name)}:{null}")
 
 
-def cell_of(feature: ScoringFeature, value: AttributeValue, stored_of: Callable[[Any], Any]) -> Cell:
+def cell_of(feature: ScoringFeature, value: AttributeValue, stored_of: Stored, wire_of: WireText) -> Cell:
     """The cell of a value already accepted for `feature` (as validate_attributes accepts it)."""
     if value is None:
-        return missing_cell(feature)
+        return missing_cell(feature, wire_of)
     if feature.type == "categorical":
         model: float | str = str(value)
     elif takes_dates(feature) and isinstance(value, str):
         model = math.nan
     else:
         model = float(value)
-    return Cell(value, stored_of(value), model, f'"{feature.name}":{json.dumps(value, default=str)}')
+    stored = stored_of(value)
+    wire = wire_of(stored)
+    return Cell(value, stored, model, f'"{feature.name}":{json.dumps(value, default=str)}', wire, f"{json.dumps(feature.name)}:{wire}")
 
 
 class ColumnCheck:
     """Accepts the cells of one feature's column, text by text; remembers every decision."""
 
-    def __init__(self, feature: ScoringFeature, stored_of: Callable[[Any], Any]) -> None:
+    def __init__(self, feature: ScoringFeature, stored_of: Stored, wire_of: WireText) -> None:
         self.feature = feature
-        self.missing = missing_cell(feature)
-        self._stored_of = stored_of
+        self.missing = missing_cell(feature, wire_of)
+        self._stored_of, self._wire_of = stored_of, wire_of
         self._text: dict[str, Cell] = {"": self.missing}
         self._typed: dict[tuple[type, Hashable], Cell] = {}
         self.required = feature.is_active and any(r.type == "required" for r in feature.validation_rules)
@@ -88,6 +97,7 @@ class ColumnCheck:
         self._low = max((float(r.value) for r in rules if r.type == "min" and isinstance(r.value, (int, float))), default=-math.inf)
         self._high = min((float(r.value) for r in rules if r.type == "max" and isinstance(r.value, (int, float))), default=math.inf)
         self._prefix = f'"{feature.name}":'
+        self._entry = f"{json.dumps(feature.name)}:"
 
     def cells(self, values: Sequence[Any]) -> tuple[list[Cell], list[int]]:
         """The cell of each value (missing ones included), and the positions only the exact path can decide."""
@@ -129,8 +139,12 @@ class ColumnCheck:
         if not in_attribute_range(value) or value < self._low or value > self._high:
             return UNDECIDED
         if type(value) is int:
-            return Cell(value, value, float(value), self._prefix + str(value))
-        return Cell(value, self._stored_of(value), value, self._prefix + repr(value))
+            stored: Any = value
+            model, canonical = float(value), self._prefix + str(value)
+        else:
+            stored, model, canonical = self._stored_of(value), value, self._prefix + repr(value)
+        wire = self._wire_of(stored)
+        return Cell(value, stored, model, canonical, wire, self._entry + wire)
 
     def _typed_cell(self, value: Any) -> Cell:
         if value is None:
@@ -152,7 +166,7 @@ class ColumnCheck:
             return UNDECIDED
         if value_problems(self.feature, value):
             return UNDECIDED
-        return cell_of(self.feature, value, self._stored_of)
+        return cell_of(self.feature, value, self._stored_of, self._wire_of)
 
 
 class TextCheck:

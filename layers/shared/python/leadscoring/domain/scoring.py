@@ -59,6 +59,7 @@ def score_parts(probability: float, completeness: float, thresholds: Thresholds)
     above_low = score >= thresholds.low_priority
     return score, confidence, qualified, "medium" if above_low else "low", "B" if qualified else "C" if above_low else "D"
 
+
 def input_hash(model_id: str, model_version: str, features: dict[str, Any]) -> str:
     """A stable fingerprint of what the model saw: same inputs and model, same hash; no PII goes in."""
     canonical = json.dumps(

@@ -147,17 +147,24 @@ class LoadedModel:
         keys: list[list[Any]] = []
         probes: list[tuple[int, Any]] = []
         numbers_by_feature, categories_by_feature = inputs.numbers.tolist(), inputs.categories.tolist()
+        has_gaps = np.isnan(inputs.numbers).any(axis=1).tolist()
         terms = self._terms
+        columns: list[list[Any]] = []  # each feature's term for each row, None until known
         for j, (is_category, k) in enumerate(self._slot_list):
-            # A missing number (NaN, never equal to itself) is remembered as None.
-            values = categories_by_feature[k] if is_category else [None if v != v else v for v in numbers_by_feature[k]]
+            if is_category:
+                values = categories_by_feature[k]
+            else:  # a missing number (NaN, never equal to itself) is remembered as None
+                values = [None if v != v else v for v in numbers_by_feature[k]] if has_gaps[k] else numbers_by_feature[k]
             keys.append(values)
             known = terms[j]
-            unseen = [v for v in values if v not in known]
-            if unseen:
+            column = list(map(known.get, values))
+            columns.append(column)
+            if None in column:  # values not seen yet
                 if len(known) > MAX_REMEMBERED_TERMS:
                     known.clear()
                     unseen = values
+                else:
+                    unseen = [v for v, t in zip(values, column, strict=True) if t is None]
                 probes.extend((j, v) for v in dict.fromkeys(unseen))
         numbers, categories = inputs.numbers, inputs.categories
         if probes:
@@ -177,7 +184,8 @@ class LoadedModel:
             for (j, value), term in zip(probes, learned, strict=True):
                 terms[j][value] = term
         p = probabilities[:n]
-        columns = [[known[v] for v in values] for known, values in zip(terms, keys, strict=True)]
+        for j in {j for j, _ in probes}:  # the columns that had values not seen before
+            columns[j] = [terms[j][v] for v in keys[j]]
         return p, rank_terms(p.tolist(), columns, same)
 
     @cached_property

@@ -7,7 +7,8 @@ retried chunk rewrites the same items instead of adding new ones.
 
 It is built for throughput: flat rows (CSV, flat JSONL) are checked a column at a time with cached
 decisions (domain/row_validation.py), the whole chunk is scored in one ONNX run (explanation variants
-included), and items are plain dicts. A row the fast check cannot accept (a bad value, an unusual email, a
+included), and items are written straight as the JSON text DynamoDB receives (data/wire_text.py), from
+fragments each distinct value gets once. A row the fast check cannot accept (a bad value, an unusual email, a
 nested JSONL row) takes the exact path: LeadInput + validate_attributes, the API's own code and messages.
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from leadscoring.data.leads import LeadRepository
+from leadscoring.data.wire_text import FALSE, NULL, TRUE, map_text, quoted, value_text
 from leadscoring.domain.errors import InvalidInput, field_errors
 from leadscoring.domain.explanations import RankedFactors
 from leadscoring.domain.feature_values import DAYS_SINCE, days_since
@@ -63,8 +65,8 @@ class RowError:
 
 @dataclass
 class ScoredRows:
-    lead_items: list[dict[str, Any]] = field(default_factory=list)  # LEADS table items (resource format)
-    decision_items: list[dict[str, Any]] = field(default_factory=list)  # AUDIT table items (resource format)
+    lead_items: list[str] = field(default_factory=list)  # LEADS table items, as wire-format JSON text
+    decision_items: list[str] = field(default_factory=list)  # AUDIT table items, as wire-format JSON text
     results: list[dict[str, Any]] = field(default_factory=list)  # row, lead_id, external_id, score, qualified, priority, grade
     errors: list[RowError] = field(default_factory=list)
 
@@ -79,16 +81,24 @@ def stored(value: Any) -> Any:
     return Decimal(repr(value)) if type(value) is float else value
 
 
-_ROUNDED: dict[float, Decimal] = {}  # scores (2 places, 0-100) and confidences (4 places, 0-1): about 20,000 values
+_ROUNDED: dict[float, str] = {}  # scores (2 places), confidences (4), contributions (6): tens of thousands at most
 
 
-def rounded_decimal(value: float) -> Decimal:
-    """stored() of a non-negative float with few decimals, remembered: a chunk's scores repeat."""
+def number_text(value: float) -> str:
+    """value_text(stored(value)) of a float, without building the Decimal when its repr already is its text."""
+    text = repr(value)
+    if "e" in text:  # Decimal writes small and large numbers its own way
+        text = str(Decimal(text))
+    return '{"N":"' + text + '"}'
+
+
+def rounded_text(value: float) -> str:
+    """number_text of a rounded float, remembered: a chunk's scores, confidences and contributions repeat."""
     found = _ROUNDED.get(value)
     if found is None:
         if len(_ROUNDED) > 50_000:
             _ROUNDED.clear()
-        found = _ROUNDED[value] = Decimal(repr(value))
+        found = _ROUNDED[value] = number_text(value)
     return found
 
 
@@ -108,7 +118,7 @@ class _Valid:
 
     row: int
     fields: dict[str, str | None]  # email, name, phone, company, source, external_id (stripped / normalised)
-    attributes: dict[str, dict[str, Any]]  # the item's attributes, by family
+    attributes: str  # the item's attributes (by family) as wire-format JSON text
     lead_id: str
 
 
@@ -215,7 +225,7 @@ class RowScoring:
         every_cell = all_fast and positions == list(range(len(next(iter(fast_cells.values()), ()))))  # the usual chunk
         for feature in features:
             column = fast_cells.get(feature.name)
-            blank = missing_cell(feature)
+            blank = missing_cell(feature, value_text)
             if every_cell and column is not None:
                 accepted.cells[feature.name] = column  # every row kept, in order: the column as it is
             elif all_fast and column is not None:
@@ -248,7 +258,7 @@ class RowScoring:
                 signature = feature.model_dump_json()
                 check = self._checks.get(signature)
                 if check is None:
-                    check = self._checks[signature] = ColumnCheck(feature, stored)
+                    check = self._checks[signature] = ColumnCheck(feature, stored, value_text)
                 columns[column] = (feature, check)
             covered = {f.name for f, _ in columns.values()}
             for feature in features:
@@ -290,22 +300,16 @@ class RowScoring:
             if None in values:
                 undecided.update(k for k, v in enumerate(values) if v is None)
 
-        # Each family's attributes for every row at once (cheaper than per row); an empty cell is stored as null,
-        # as the API stores an attribute sent as null.
-        per_family = [
-            (family, [dict(zip(names, row, strict=True)) for row in zip(*([c.stored for c in cells[name]] for name in names), strict=True)])
-            for family, names in families.items()
-            if names
-        ]
-        absent = [family for family in _FAMILIES if not families[family]]
+        # Every row's attributes as one text, a family at a time (joins and formats run in C); an empty cell is
+        # stored as null, as the API stores an attribute sent as null.
+        present = [names for names in families.values() if names]
+        joined = [list(map(",".join, zip(*([c.entry for c in cells[name]] for name in names), strict=True))) for names in present]
+        attributes = list(map(_attributes_template(tuple(len(names) > 0 for names in families.values())).format, *joined))
         out: dict[int, tuple[_Valid, int]] = {}
         identity = zip(emails, texts["name"], phones, texts["company"], texts["source"], texts["external_id"], strict=True)
         for k, (i, (email, name, phone, company, source, external_id)) in enumerate(zip(indices, identity, strict=True)):
             if k in undecided:
                 continue
-            attributes = {family: rows[k] for family, rows in per_family}
-            for family in absent:
-                attributes[family] = {}
             fields = {
                 "email": email,
                 "name": name,
@@ -314,7 +318,7 @@ class RowScoring:
                 "source": source,
                 "external_id": external_id or None,
             }
-            out[i] = (_Valid(first_row + i, fields, attributes, lead_id_of(client_id, external_id or None, email)), k)
+            out[i] = (_Valid(first_row + i, fields, attributes[k], lead_id_of(client_id, external_id or None, email)), k)
         return out, cells
 
     def _exact(
@@ -344,7 +348,7 @@ class RowScoring:
             )
             return None
         values = flatten(lead_input.attributes)
-        row_cells = {name: cell_of(by_name[name], value, stored) for name, value in values.items() if name in by_name}
+        row_cells = {name: cell_of(by_name[name], value, stored, value_text) for name, value in values.items() if name in by_name}
         dumped = lead_input.attributes.model_dump(mode="json")
         attributes = {family: {k: stored(v) for k, v in group.items()} for family, group in dumped.items()}
         if not is_nested(row):  # an empty cell is stored as null, as on the fast path
@@ -354,7 +358,7 @@ class RowScoring:
                     attributes[feature.family.value].setdefault(feature.name, None)
         row_fields = {name: getattr(lead_input, name) for name in IDENTITY_COLUMNS}
         lead_id = lead_id_of(client_id, lead_input.external_id, lead_input.email)
-        return _Valid(number, row_fields, attributes, lead_id), row_cells
+        return _Valid(number, row_fields, map_text(attributes), lead_id), row_cells
 
 
 class _Chunk:
@@ -413,86 +417,72 @@ class _Chunk:
         completeness = (present.sum(axis=0) / len(names)).tolist() if names else [1.0] * n
         explanations = self.explanations(names, columns, ranked) if ranked is not None else [None] * n
 
-        stamp = _times().dump_python(self.scored_at, mode="json")
-        event_prefix = decision_event_id(self.job_id, 0, self.scored_at)[:-9]
+        # What every item of the chunk shares, written once.
+        q = quoted
+        stamp = q(_times().dump_python(self.scored_at, mode="json"))
+        client_id, model_id, version = self.client_id, model.model_id, model.version
+        shared = (
+            f',"client_id":{{"S":{q(client_id)}}},"updated_at":{{"S":{stamp}}},"scored_at":{{"S":{stamp}}}'
+            f',"model_id":{{"S":{q(model_id)}}},"model_version":{{"S":{q(version)}}}'
+        )
+        fresh = f',"conversion_status":{{"S":"new"}},"created_at":{{"S":{stamp}}}'
+        event_prefix = q(decision_event_id(self.job_id, 0, self.scored_at)[:-9])[:-1]  # the opening quote, no closing one
+        lead_key_prefix = q(f"{client_id}#")[:-1]
+        decision_shared = (
+            f',"type":{{"S":"decision"}},"at":{{"S":{stamp}}},"actor":{{"S":{q(self.actor)}}},"client_id":{{"S":{q(client_id)}}}'
+            f',"model_id":{{"S":{q(model_id)}}},"model_version":{{"S":{q(version)}}}'
+        )
+        job = f'{{"S":{q(self.job_id)}}}'
+        thresholds = self.config.thresholds
+        threshold = value_text(stored(thresholds.qualified))
+
         hash_order = sorted(range(len(names)), key=lambda j: names[j])
         hash_rows = zip(*(columns[j] for j in hash_order), strict=True) if names else iter([()] * n)
-        hash_tail = f'}},"model":{json.dumps(model.model_id)},"version":{json.dumps(model.version)}}}'
-        thresholds = self.config.thresholds
-        threshold = stored(thresholds.qualified)
-        client_id, model_id, version, job_id, actor = self.client_id, model.model_id, model.version, self.job_id, self.actor
+        hash_tail = f'}},"model":{json.dumps(model_id)},"version":{json.dumps(version)}}}'
         sha256 = hashlib.sha256
+        lead_items, decision_items, results = out.lead_items, out.decision_items, out.results
         for valid, hash_cells, probability, filled, explanation in zip(
             self.valid, hash_rows, probabilities.tolist(), completeness, explanations, strict=True
         ):
             score, confidence, qualified, priority, grade = score_parts(probability, filled, thresholds)
             canonical = ",".join([c.canonical for c in hash_cells])
             lead_id, fields, row = valid.lead_id, valid.fields, valid.row
-            stored_score, stored_confidence = rounded_decimal(score), rounded_decimal(confidence)
-            item: dict[str, Any] = {
-                "id": lead_id,
-                "client_id": client_id,
-                "email": fields["email"],
-                "name": fields["name"],
-                "source": fields["source"],
-                "score": stored_score,
-                "score_confidence": stored_confidence,
-                "qualified": qualified,
-                "conversion_status": "new",
-                "created_at": stamp,
-                "updated_at": stamp,
-                "scored_at": stamp,
-                "model_id": model_id,
-                "model_version": version,
-                "priority": priority,
-                "grade": grade,
-                "attributes": valid.attributes,
-            }
-            if fields["phone"] is not None:
-                item["phone"] = fields["phone"]
-            if fields["company"] is not None:
-                item["company"] = fields["company"]
+            score_text, confidence_text = rounded_text(score), rounded_text(confidence)
+            qualified_text = TRUE if qualified else FALSE
             external_id = fields["external_id"]
+            optional = ""
+            if fields["phone"] is not None:
+                optional += f',"phone":{{"S":{q(fields["phone"])}}}'
+            if fields["company"] is not None:
+                optional += f',"company":{{"S":{q(fields["company"])}}}'
             if external_id is not None:
-                item["external_id"] = external_id
-                item["client_external_key"] = f"{client_id}#{external_id}"
+                optional += f',"external_id":{{"S":{q(external_id)}}},"client_external_key":{{"S":{q(f"{client_id}#{external_id}")}}}'
             if explanation is not None:
-                item["explanation"] = explanation
+                optional += ',"explanation":' + explanation
             before = existing.get(lead_id)
-            if before is not None:
-                kept = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
-                item.update({k: stored(v) for k, v in kept.items() if v is not None})
-            event_id = f"{event_prefix}{row:09d}"
-            out.lead_items.append(item)
-            out.decision_items.append(
-                {
-                    "event_id": event_id,
-                    "type": "decision",
-                    "at": stamp,
-                    "actor": actor,
-                    "lead_id": lead_id,
-                    "model_id": model_id,
-                    "model_version": version,
-                    "input_hash": sha256(f'{{"features":{{{canonical}{hash_tail}'.encode()).hexdigest(),
-                    "score": stored_score,
-                    "threshold": threshold,
-                    "qualified": qualified,
-                    "details": {
-                        "score_confidence": stored_confidence,
-                        "probability": Decimal(repr(round(probability, 6))),
-                        "priority": priority,
-                        "grade": grade,
-                        "updated_existing": before is not None,
-                        "explanation": explanation,
-                        "job_id": job_id,
-                        "row": row,
-                    },
-                    "client_id": client_id,
-                    "event_key": event_id,
-                    "lead_key": f"{client_id}#{lead_id}",
-                }
+            if before is None:
+                kept = fresh
+            else:
+                values = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
+                kept = "".join(f",{q(k)}:{value_text(stored(v))}" for k, v in values.items() if v is not None)
+            lead_items.append(
+                f'{{"id":{{"S":"{lead_id}"}},"email":{{"S":{q(fields["email"])}}},"name":{{"S":{q(fields["name"])}}}'  # type: ignore[arg-type]
+                f',"source":{{"S":{q(fields["source"])}}},"score":{score_text},"score_confidence":{confidence_text}'  # type: ignore[arg-type]
+                f',"qualified":{qualified_text},"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}}'
+                f',"attributes":{valid.attributes}{optional}{shared}{kept}}}'
             )
-            out.results.append(
+            event_id = f'{event_prefix}{row:09d}"'
+            digest = sha256(f'{{"features":{{{canonical}{hash_tail}'.encode()).hexdigest()
+            decision_items.append(
+                f'{{"event_id":{{"S":{event_id}}},"event_key":{{"S":{event_id}}},"lead_id":{{"S":"{lead_id}"}}'
+                f',"lead_key":{{"S":{lead_key_prefix}{lead_id}"}}{decision_shared}'
+                f',"input_hash":{{"S":"{digest}"}}'
+                f',"score":{score_text},"threshold":{threshold},"qualified":{qualified_text}'
+                f',"details":{{"M":{{"score_confidence":{confidence_text},"probability":{number_text(round(probability, 6))}'
+                f',"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}},"updated_existing":{FALSE if before is None else TRUE}'
+                f',"explanation":{explanation or NULL},"job_id":{job},"row":{{"N":"{row}"}}}}}}}}'
+            )
+            results.append(
                 {
                     "row": row,
                     "lead_id": lead_id,
@@ -504,37 +494,31 @@ class _Chunk:
                 }
             )
 
-    def explanations(self, names: list[str], columns: list[list[Cell]], ranked: RankedFactors) -> list[dict[str, Any] | None]:
-        """Each row's explanation in the item format: its top factors, strongest first."""
+    def explanations(self, names: list[str], columns: list[list[Cell]], ranked: RankedFactors) -> list[str | None]:
+        """Each row's explanation as the item's JSON text: its top factors, strongest first."""
         baselines = self.model.baselines or {}
-        stored_baselines = [stored(baselines.get(name)) for name in names]
-        # Contributions repeat (an additive model's depend on the value alone): each number is converted once.
-        decimals: dict[float, Decimal] = {}
+        # Per feature, a factor's text up to its value; the value, contribution and impact follow.
+        heads = [
+            f'{{"M":{{"feature":{{"S":{quoted(name)}}},"baseline":{value_text(stored(baselines.get(name)))},"value":' for name in names
+        ]
 
-        def decimal(x: float) -> Decimal:
-            found = decimals.get(x)
-            if found is None:
-                found = Decimal(repr(x))
-                if x:  # 0.0 and -0.0 are one key; their Decimals differ
-                    decimals[x] = found
-            return found
+        features, contributions, impacts, kept = ranked.features, ranked.contributions, ranked.impacts, ranked.kept
 
-        def factors(entries: list[tuple[int, float, float]], n: int) -> list[dict[str, Any]]:
-            return [
-                {
-                    "feature": names[j],
-                    "value": columns[j][n].stored,
-                    "baseline": stored_baselines[j],
-                    "contribution": decimal(c),
-                    "score_impact": decimal(s),
-                }
-                for j, c, s in entries
-            ]
+        def factors(r: int, i: int) -> str:  # row r of `ranked`, lead i
+            js, cs = features[r], contributions[r]
+            return ",".join(
+                [
+                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{number_text(s)}}}}}'
+                    for m, s in enumerate(impacts[r])
+                ]
+            )
 
-        out: list[dict[str, Any] | None] = []
-        for n, (positive, negative) in enumerate(zip(ranked.positive, ranked.negative, strict=True)):
-            out.append({"top_positive": factors(positive, n), "top_negative": factors(negative, n)})
-        return out
+        n = len(kept) // 2
+        return [
+            f'{{"M":{{"top_positive":{{"L":[{factors(i, i) if kept[i] else ""}]}},'
+            f'"top_negative":{{"L":[{factors(n + i, i) if kept[n + i] else ""}]}}}}}}'
+            for i in range(n)
+        ]
 
 
 def _empty_feature(column: str, value: Any, by_name: Mapping[str, ScoringFeature]) -> ScoringFeature | None:
@@ -544,7 +528,21 @@ def _empty_feature(column: str, value: Any, by_name: Mapping[str, ScoringFeature
 
 
 def _missing(name: str, ftype: str) -> Cell:
-    return Cell(None, None, MISSING_CATEGORY if ftype == "categorical" else math.nan, f'"{name}":null')
+    return Cell(None, None, MISSING_CATEGORY if ftype == "categorical" else math.nan, f'"{name}":null', NULL, f"{quoted(name)}:{NULL}")
+
+
+@cache
+def _attributes_template(present: tuple[bool, ...]) -> str:
+    """The attributes map with a format field per family that has columns ({0}, {1}...), an empty map for each
+    family that has none."""
+    parts, k = [], 0
+    for family, has_columns in zip(_FAMILIES, present, strict=True):
+        if has_columns:
+            parts.append(quoted(family) + ':{{"M":{{{' + str(k) + "}}}}}")
+            k += 1
+        else:
+            parts.append(quoted(family) + ':{{"M":{{}}}}')
+    return '{{"M":{{' + ",".join(parts) + "}}}}"
 
 
 def _column_of(path: str, columns: Mapping[str, str], flat: bool) -> str:
