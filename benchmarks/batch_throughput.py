@@ -26,7 +26,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from benchmarks.in_memory_storage import InMemoryTenants
+from benchmarks.in_memory_storage import InMemoryBatchFiles, InMemoryBatchJobs, InMemoryLeadRepository, InMemoryTenants
+from leadscoring.data.batch_jobs import JobRecord
 from leadscoring.demo_data import generate
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.feature_catalog import default_features
@@ -37,9 +38,11 @@ from leadscoring.inference.onnx_model import LoadedModel
 from leadscoring.schemas.lead import LeadInput
 from leadscoring.schemas.model import ModelType, Thresholds
 from leadscoring.services import row_scoring
+from leadscoring.services.batch_worker import BatchWorker
 from leadscoring.services.row_scoring import RowScoring
 from leadscoring.training.trainer import TrainedModel
-from leadscoring.workflows.batch import CHUNK_ROWS
+from leadscoring.workflows.batch import CHUNK_BYTES, CHUNK_ROWS
+from local_stack.distributed_map import make_batches
 
 BATCH_LEADS, BATCH_SEED = 100_000, 99
 REFERENCE_LEADS = 20_000
@@ -111,40 +114,58 @@ class StageClock:
         return timed
 
 
+def chunk_payloads(rows: Sequence[dict[str, str]], scored_at: datetime) -> list[str]:
+    """The Map's batches as the worker's Lambda receives them, JSON text: each row tagged with its index (the
+    ItemSelector), grouped by the workflow's ItemBatcher limits (rows and bytes), with the job as BatchInput."""
+    batcher = {
+        "MaxItemsPerBatch": CHUNK_ROWS,
+        "MaxInputBytesPerBatch": CHUNK_BYTES,
+        "BatchInput": {"client_id": "bench", "job_id": "bench", "scored_at": scored_at.isoformat(), "key_id": None},
+    }
+    items = [{"index": index, "row": row} for index, row in enumerate(rows)]
+    return [json.dumps(batch) for batch in make_batches(items, batcher, {})]
+
+
 def score_file(rows: Sequence[dict[str, str]], trained: TrainedModel, *, explained: bool) -> dict[str, Any]:
     metadata = trained.metadata if explained else {k: v for k, v in trained.metadata.items() if k != "baselines"}
-    tenants = InMemoryTenants()
+    leads = InMemoryLeadRepository()
+    tenants = InMemoryTenants(leads)
     tenants.add("bench", "m", trained.onnx_bytes, metadata, default_features())
-    scoring = RowScoring(tenants.service(config_cache_seconds=3600.0), tenants.leads)
+    scoring = RowScoring(tenants.service(config_cache_seconds=3600.0), leads)
     scoring._scoring.active_model("bench")  # the worker loads its model once per container: not timed
     scored_at = datetime.now(UTC)
-    counts = {"scored": 0, "invalid_rows": 0, "lead_items": 0, "decision_items": 0}
+    job = JobRecord(job_id="bench", status="running", format="csv", file_key="bench.csv", created_at=scored_at, created_by="bench")
+    jobs, files = InMemoryBatchJobs(job), InMemoryBatchFiles()
+    worker = BatchWorker(jobs, files, leads, scoring)
+    payloads = chunk_payloads(rows, scored_at)
     clock = StageClock()
-    first_chunk = 0.0
+    parse, first_chunk = 0.0, 0.0
     with clock.installed():
         wall, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, len(rows), CHUNK_ROWS):
-            chunk_started = time.process_time()
-            out = scoring.score_rows(
-                "bench", rows[start : start + CHUNK_ROWS], first_row=start + 1, job_id="bench", scored_at=scored_at, key_id=None
-            )
-            if start == 0:
-                first_chunk = time.process_time() - chunk_started
-            counts["scored"] += len(out.results)
-            counts["invalid_rows"] += len({e.row for e in out.errors})
-            counts["lead_items"] += len(out.lead_items)
-            counts["decision_items"] += len(out.decision_items)
+        for k, payload in enumerate(payloads):
+            started = time.process_time()
+            event = json.loads(payload)  # what the Lambda runtime does with the Map's batch
+            parse += time.process_time() - started
+            worker.score_chunk(event["Items"], event["BatchInput"])
+            if k == 0:
+                first_chunk = (time.process_time() - started) / len(event["Items"])
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     n = len(rows)
-    stages = {**clock.seconds, "items_and_results": cpu - sum(clock.seconds.values())}
+    stages = {"parse": parse, **clock.seconds}
+    stages["items_results_and_files"] = cpu - sum(stages.values())
     return {
         "leads_per_second": round(n / wall),
         "leads_per_cpu_second": round(n / cpu),
         "seconds": round(wall, 2),
         "cpu_seconds": round(cpu, 2),
         "cpu_microseconds_per_lead_by_stage": {name: round(s / n * 1e6, 2) for name, s in stages.items()},
-        "first_chunk_cpu_microseconds_per_lead": round(first_chunk / min(CHUNK_ROWS, n) * 1e6, 1),
-        **counts,
+        "first_chunk_cpu_microseconds_per_lead": round(first_chunk * 1e6, 1),
+        "chunks": len(payloads),
+        "mean_rows_per_chunk": round(n / len(payloads), 1),
+        "scored": sum(c.scored for c in jobs.counted),
+        "invalid_rows": sum(c.invalid for c in jobs.counted),
+        "items_written": leads.written_items,
+        "megabytes_written": round(leads.written_bytes / 1e6, 1),
     }
 
 

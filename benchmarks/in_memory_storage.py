@@ -12,6 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
+from leadscoring.data.batch_files import BatchFiles
+from leadscoring.data.batch_jobs import BatchJobRepository, ChunkRecord, JobRecord
 from leadscoring.data.leads import LeadChanged, LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.schemas.audit import AuditEvent
@@ -22,12 +24,14 @@ from leadscoring.services.scoring import ScoringService
 
 
 class InMemoryLeadRepository(LeadRepository):
-    """Leads by (client, id); decisions are counted, not kept."""
+    """Leads by (client, id); decisions are counted, not kept; batch-file writes are counted and measured."""
 
     def __init__(self) -> None:
         super().__init__("in-memory-leads", "in-memory-audit")
         self.leads: dict[tuple[str, str], Lead] = {}
         self.decisions = 0
+        self.written_items = 0  # batch-file writes
+        self.written_bytes = 0
 
     def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
         # As DynamoDB's conditional transaction does: all written, or none when a lead is not as it was read.
@@ -42,6 +46,41 @@ class InMemoryLeadRepository(LeadRepository):
     def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
         found = (self.leads.get((client_id, i)) for i in lead_ids)
         return {lead.id: lead for lead in found if lead is not None}
+
+    def write_batch(self, lead_items: Sequence[str], decision_items: Sequence[str]) -> None:
+        # The items are the request bodies' text: counted and measured, not parsed back.
+        self.written_items += len(lead_items) + len(decision_items)
+        self.written_bytes += sum(map(len, lead_items)) + sum(map(len, decision_items))
+
+
+class InMemoryBatchJobs(BatchJobRepository):
+    """One running job; each chunk's record kept as count_chunk would store it."""
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__("in-memory-jobs")
+        self.job = job
+        self.counted: list[ChunkRecord] = []
+
+    def get(self, client_id: str, job_id: str) -> JobRecord | None:
+        return self.job if job_id == self.job.job_id else None
+
+    def count_chunk(self, client_id: str, job_id: str, chunk: ChunkRecord) -> bool:
+        self.counted.append(chunk)
+        return True
+
+    def mark_chunk_failed(self, client_id: str, job_id: str, first_row: int, rows: int, reason: str) -> None:
+        raise AssertionError(f"a chunk failed: {reason}")
+
+
+class InMemoryBatchFiles(BatchFiles):
+    """Files by client and key."""
+
+    def __init__(self) -> None:
+        super().__init__("in-memory-files")
+        self.files: dict[tuple[str, str], bytes] = {}
+
+    def write(self, client_id: str, relative: str, body: bytes, content_type: str) -> None:
+        self.files[(client_id, relative)] = body
 
 
 class InMemoryModelRegistry(ModelRegistry):

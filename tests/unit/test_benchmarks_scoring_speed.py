@@ -3,12 +3,13 @@
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from benchmarks.__main__ import main
-from benchmarks.batch_throughput import item_reader_rows, reference_per_lead_path, score_file
+from benchmarks.batch_throughput import chunk_payloads, item_reader_rows, reference_per_lead_path, score_file
 from benchmarks.in_memory_storage import InMemoryLeadRepository, InMemoryTenants, installed
 from benchmarks.scoring_speed import environment, score_event, settings_environment
 from leadscoring.demo_data import generate
@@ -20,6 +21,7 @@ from leadscoring.routes import Role
 from leadscoring.schemas.lead import LeadInput
 from leadscoring.services import wiring
 from leadscoring.training.trainer import train_model
+from leadscoring.workflows.batch import CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,12 +77,18 @@ def test_an_unknown_section_is_refused():
     assert main(["no_such_section"]) == 2
 
 
-def test_the_batch_figure_scores_item_reader_rows_through_row_scoring(trained):
-    rows = item_reader_rows(40, seed=34)
+def test_the_batch_figure_runs_the_workers_chunks_as_the_map_sends_them(trained):
+    rows = item_reader_rows(600, seed=34)
     assert set(rows[0]) >= {"email", "name", "source", "page_views"} and all(isinstance(v, str) for v in rows[0].values())
+    payloads = chunk_payloads(rows, datetime(2026, 11, 26, tzinfo=UTC))
+    assert len(payloads) > 1 and all(len(p) <= CHUNK_BYTES for p in payloads)  # the ItemBatcher's byte limit, not its row limit
+    assert [item["row"] for p in payloads for item in json.loads(p)["Items"]] == rows
     for explained in (True, False):
         figures = score_file(rows, trained, explained=explained)
-        assert figures["scored"] == figures["lead_items"] == figures["decision_items"] == 40 and figures["invalid_rows"] == 0
+        assert figures["scored"] == 600 and figures["invalid_rows"] == 0 and figures["items_written"] == 1200
+        assert figures["chunks"] == len(payloads)
         stages = figures["cpu_microseconds_per_lead_by_stage"]
-        assert set(stages) == {"validate", "features", "model_and_explanations", "items_and_results"} and min(stages.values()) >= 0
+        assert set(stages) == {"parse", "validate", "features", "model_and_explanations", "items_results_and_files"}
+        assert min(stages.values()) >= 0
+    rows = rows[:40]
     assert reference_per_lead_path(rows, trained)["leads"] == 40

@@ -21,7 +21,7 @@ from leadscoring.domain.row_values import lead_payload
 from leadscoring.routes import Role
 from leadscoring.schemas.emails import EmailCheck
 from leadscoring.schemas.lead import Lead, LeadInput
-from leadscoring.services.row_scoring import RowError, RowScoring, ScoredRows, decision_event_id, lead_id_of
+from leadscoring.services.row_scoring import ResultRow, RowError, RowScoring, ScoredRows, decision_event_id, lead_id_of
 from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService, lead_identity
 from leadscoring.training.trainer import train_model
 
@@ -79,7 +79,7 @@ def test_a_csv_row_scores_exactly_as_the_api_scores_the_same_lead(tenants, rows_
     principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
     for body, item, result in zip(bodies, scored.lead_items, scored.results, strict=True):
         lead = api.score_lead(principal, LeadInput.model_validate(body))
-        assert (result["lead_id"], result["score"], result["grade"], result["priority"]) == (lead.id, lead.score, lead.grade, lead.priority)
+        assert (result.lead_id, result.score, result.grade, result.priority) == (lead.id, lead.score, lead.grade, lead.priority)
         assert lead.explanation is not None and lead.explanation.top_positive
         times = ("created_at", "updated_at", "scored_at")  # the API's are now, the file's the job's time
         assert without(item, times) == without(lead_to_item(lead), times)
@@ -116,7 +116,7 @@ def test_bad_rows_get_the_api_messages_and_good_rows_are_scored_regardless(rows_
     assert by_row[15] == [RowError(15, "name", "Field required", "missing")]
     assert by_row[17] == [RowError(17, "uses_marketing_automation", "must be true or false", "type_error")]
     assert by_row[18][0].type == "attribute_range"
-    assert [r["row"] for r in scored.results] == [16]
+    assert [r.row for r in scored.results] == [16]
 
 
 def test_a_repeated_identity_in_one_call_is_refused(rows_service):
@@ -223,10 +223,7 @@ def reference(tenants, rows, first_row, job_id="job-1"):
                 item["attributes"][feature.family.value].setdefault(feature.name, None)
         out.lead_items.append(item)
         out.decision_items.append(decision_item("c1", decision))
-        out.results.append(
-            {"row": number, "lead_id": identity, "external_id": lead.external_id, "score": lead.score}
-            | {"qualified": lead.qualified, "priority": lead.priority, "grade": lead.grade}
-        )
+        out.results.append(ResultRow(number, identity, lead.external_id, lead.score, lead.qualified, lead.priority, lead.grade))
     out.errors.sort(key=lambda e: e.row)
     return out
 
@@ -386,5 +383,5 @@ def test_a_date_feature_counts_days_up_to_the_jobs_time():
     expected, _ = model.predict_explained(
         [{"page_views": 5, "last_visit": "2026-11-20"}, {"page_views": 5, "last_visit": "2026-09-01T08:00:00Z"}], SCORED_AT
     )
-    assert [r["score"] for r in scored.results] == [round(float(p) * 100, 2) for p in expected]
+    assert [r.score for r in scored.results] == [round(float(p) * 100, 2) for p in expected]
     assert scored.lead_items[0]["attributes"]["engagement"] == {"last_visit": "2026-11-20"}

@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from leadscoring.domain.scoring import input_hash, score_from_probability
+from leadscoring.domain.scoring import input_hash, round_half_even, score_columns, score_from_probability, score_parts
 from leadscoring.schemas.model import Thresholds
 
 
@@ -30,3 +31,19 @@ def test_input_hash_is_stable_and_sensitive():
     assert a == input_hash("m", "1", {"y": "a", "x": 1})
     assert a != input_hash("m", "2", {"x": 1, "y": "a"})
     assert a != input_hash("m", "1", {"x": 2, "y": "a"})
+
+
+def test_score_columns_are_score_parts_to_the_last_bit():
+    rng = np.random.default_rng(7)
+    # Random probabilities, float32 model outputs, and values at a hair of every rounding half (x.xx5, x.xxxx5).
+    halves = np.array([(k + 0.5) / 10_000 for k in range(0, 10_000, 7)] + [(k + 0.5) / 1_000_000 for k in range(0, 10**6, 997)])
+    probabilities = np.concatenate(
+        (rng.random(3000), rng.random(1000).astype(np.float32), halves, np.nextafter(halves, 0), np.nextafter(halves, 1), [0.0, 1.0])
+    )
+    completeness = rng.choice([0.0, 0.25, 0.5, 0.96, 1.0], len(probabilities))
+    thresholds = Thresholds(qualified=55.5, high_priority=80.0, low_priority=20.0)
+    columns = score_columns(probabilities, completeness, thresholds)
+    expected = [score_parts(float(p), float(c), thresholds) for p, c in zip(probabilities, completeness, strict=True)]
+    assert list(zip(*columns, strict=True)) == expected
+    assert round_half_even(probabilities, 6).tolist() == [round(float(p), 6) for p in probabilities]
+    assert round_half_even(np.array([0.285, 2.675, 1.005]), 2).tolist() == [round(0.285, 2), round(2.675, 2), round(1.005, 2)]

@@ -30,23 +30,23 @@ MAX_STRING_ATTRIBUTE = 500
 # Per column: a few MB of cells at most; cleared (not evicted one by one) when full.
 MAX_CACHED_VALUES = 20_000
 _PHONE = re.compile(r"\+?[0-9 ().\-]{5,30}")
+# Lines each empty or a phone (no line can hold a newline: each is one value).
+_PHONE_LINES = re.compile(r"(?:(?:\+?[0-9 ().\-]{5,30})?\n)*(?:\+?[0-9 ().\-]{5,30})?")
 
 
 class Cell(NamedTuple):
     """One attribute value of a lead, in each form the scoring path needs; `value` is None when missing."""
 
     value: AttributeValue  # as the API stores it in the lead's attributes
-    stored: Any  # the same in the store's item format
     model: float | str  # the model's input (a days_since date stays as sent: its days depend on the job's time)
     canonical: str  # `"name":value` as input_hash writes it
-    wire: str  # `stored` as the item's JSON text (data.wire_text)
+    wire: str  # `value` as the item's JSON text (data.wire_text)
     entry: str  # `"name":<wire>`: the cell in its family's map
 
 
 # A cell only the exact path can decide (never scored).
-UNDECIDED = Cell(None, None, math.nan, "", "", "")
-# The store's forms of a value accepted for a feature: its item value, and that value's JSON text.
-Stored = Callable[[Any], Any]
+UNDECIDED = Cell(None, math.nan, "", "", "")
+# A value accepted for a feature as the item's JSON text.
 WireText = Callable[[Any], str]
 
 
@@ -59,10 +59,10 @@ def in_attribute_range(value: float) -> bool:
 def missing_cell(feature: ScoringFeature, wire_of: WireText) -> Cell:
     model = MISSING_CATEGORY if feature.type == "categorical" else math.nan
     null = wire_of(None)
-    return Cell(None, None, model, f'"{feature.name}":null', null, f"{json.dumps(feature.name)}:{null}")
+    return Cell(None, model, f'"{feature.name}":null', null, f"{json.dumps(feature.name)}:{null}")
 
 
-def cell_of(feature: ScoringFeature, value: AttributeValue, stored_of: Stored, wire_of: WireText) -> Cell:
+def cell_of(feature: ScoringFeature, value: AttributeValue, wire_of: WireText) -> Cell:
     """The cell of a value already accepted for `feature` (as validate_attributes accepts it)."""
     if value is None:
         return missing_cell(feature, wire_of)
@@ -72,18 +72,17 @@ def cell_of(feature: ScoringFeature, value: AttributeValue, stored_of: Stored, w
         model = math.nan
     else:
         model = float(value)
-    stored = stored_of(value)
-    wire = wire_of(stored)
-    return Cell(value, stored, model, f'"{feature.name}":{json.dumps(value, default=str)}', wire, f"{json.dumps(feature.name)}:{wire}")
+    wire = wire_of(value)
+    return Cell(value, model, f'"{feature.name}":{json.dumps(value, default=str)}', wire, f"{json.dumps(feature.name)}:{wire}")
 
 
 class ColumnCheck:
     """Accepts the cells of one feature's column, text by text; remembers every decision."""
 
-    def __init__(self, feature: ScoringFeature, stored_of: Stored, wire_of: WireText) -> None:
+    def __init__(self, feature: ScoringFeature, wire_of: WireText) -> None:
         self.feature = feature
         self.missing = missing_cell(feature, wire_of)
-        self._stored_of, self._wire_of = stored_of, wire_of
+        self._wire_of = wire_of
         self._text: dict[str, Cell] = {"": self.missing}
         self._typed: dict[tuple[type, Hashable], Cell] = {}
         self.required = feature.is_active and any(r.type == "required" for r in feature.validation_rules)
@@ -105,16 +104,22 @@ class ColumnCheck:
         if len(cache) > MAX_CACHED_VALUES:
             cache.clear()
             cache[""] = self.missing
-        get = cache.get
         # Only accepted texts are cached, so one scan for misses finds every cell still to decide.
-        out: list[Any] = [get(v) if type(v) is str else self._typed_cell(v) for v in values]
+        try:
+            out: list[Any] = list(map(cache.get, values))
+        except TypeError:  # an unhashable value (a JSON list or object): decided one by one
+            out = [None] * len(values)
         undecided: list[int] = []
         if None in out:
             for i, cell in enumerate(out):
                 if cell is None:
-                    cell = out[i] = self._text_cell(values[i])
-                    if cell is not UNDECIDED:
-                        cache[values[i]] = cell
+                    value = values[i]
+                    if type(value) is str:
+                        cell = out[i] = self._text_cell(value)
+                        if cell is not UNDECIDED:
+                            cache[value] = cell
+                    else:
+                        cell = out[i] = self._typed_cell(value)
                 if cell is UNDECIDED:
                     undecided.append(i)
         if self.required:
@@ -138,13 +143,9 @@ class ColumnCheck:
             return UNDECIDED
         if not in_attribute_range(value) or value < self._low or value > self._high:
             return UNDECIDED
-        if type(value) is int:
-            stored: Any = value
-            model, canonical = float(value), self._prefix + str(value)
-        else:
-            stored, model, canonical = self._stored_of(value), value, self._prefix + repr(value)
-        wire = self._wire_of(stored)
-        return Cell(value, stored, model, canonical, wire, self._entry + wire)
+        model, canonical = (float(value), self._prefix + str(value)) if type(value) is int else (value, self._prefix + repr(value))
+        wire = self._wire_of(value)
+        return Cell(value, model, canonical, wire, self._entry + wire)
 
     def _typed_cell(self, value: Any) -> Cell:
         if value is None:
@@ -166,7 +167,7 @@ class ColumnCheck:
             return UNDECIDED
         if value_problems(self.feature, value):
             return UNDECIDED
-        return cell_of(self.feature, value, self._stored_of, self._wire_of)
+        return cell_of(self.feature, value, self._wire_of)
 
 
 class TextCheck:
@@ -193,6 +194,31 @@ class TextCheck:
         if cache is not None and len(cache) < MAX_CACHED_VALUES:
             cache[raw] = text
         return text
+
+    def values(self, column: Sequence[Any]) -> list[str | None]:
+        """value() of each raw value: a column of plain strings within the length in a few C calls."""
+        try:
+            stripped = list(map(str.strip, column))
+        except TypeError:  # not all strings
+            return [self.value(v) for v in column]
+        if max(map(len, stripped), default=0) > self._max:
+            return [self.value(v) for v in column]
+        if "" in stripped:  # blank after stripping: missing when empty, undecided when only spaces
+            return [None if text == "" and raw != "" else text for raw, text in zip(column, stripped, strict=True)]
+        return list(stripped)
+
+
+def phone_values(column: Sequence[Any]) -> list[str | None]:
+    """phone_value() of each raw value; a column of plain strings in one match of all its lines."""
+    try:
+        stripped = list(map(str.strip, column))
+    except TypeError:  # not all strings
+        return [phone_value(v) for v in column]
+    joined = "\n".join(stripped)
+    blank_but_spaces = "" in stripped and any(text == "" and raw != "" for raw, text in zip(column, stripped, strict=True))
+    if not blank_but_spaces and joined.count("\n") == len(stripped) - 1 and _PHONE_LINES.fullmatch(joined):
+        return list(stripped)
+    return [phone_value(v) for v in column]
 
 
 def phone_value(raw: Any) -> str | None:

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from itertools import repeat
+from operator import eq, is_not, itemgetter
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
@@ -33,9 +35,9 @@ from leadscoring.domain.errors import InvalidInput, field_errors
 from leadscoring.domain.explanations import RankedFactors
 from leadscoring.domain.feature_values import DAYS_SINCE, days_since
 from leadscoring.domain.features import MISSING_CATEGORY, flatten, validate_attributes
-from leadscoring.domain.row_validation import Cell, ColumnCheck, TextCheck, cell_of, missing_cell, phone_value
+from leadscoring.domain.row_validation import Cell, ColumnCheck, TextCheck, cell_of, missing_cell, phone_values
 from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, column_problems, is_nested, lead_payload
-from leadscoring.domain.scoring import score_parts
+from leadscoring.domain.scoring import round_half_even, score_columns
 from leadscoring.inference.onnx_model import LoadedModel, ModelInputs
 from leadscoring.schemas.emails import EmailCheck
 from leadscoring.schemas.lead import FeatureFamily, Lead, LeadInput
@@ -52,6 +54,8 @@ def _times() -> TypeAdapter[datetime]:
     return TypeAdapter(datetime)
 
 
+# Cell.value, .model, .canonical, .entry, for C-level maps over a column
+_VALUE, _MODEL, _CANONICAL, _ENTRY = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(4)
 _LEAD_FIELDS = ("conversion_status", "conversion_date", "revenue", "created_at")
 
 
@@ -63,11 +67,35 @@ class RowError:
     type: str
 
 
+class ResultRow(NamedTuple):
+    """A scored row as the job's results file lists it (domain.batch_files.RESULT_COLUMNS)."""
+
+    row: int  # 1-based data row of the file
+    lead_id: str
+    external_id: str | None
+    score: float
+    qualified: bool
+    priority: str
+    grade: str
+
+    def cells(self) -> tuple[int, str, str, float, str, str, str]:
+        """The row's cells as the results file writes them."""
+        return (
+            self.row,
+            self.lead_id,
+            self.external_id or "",
+            self.score,
+            "true" if self.qualified else "false",
+            self.priority,
+            self.grade,
+        )
+
+
 @dataclass
 class ScoredRows:
     lead_items: list[str] = field(default_factory=list)  # LEADS table items, as wire-format JSON text
     decision_items: list[str] = field(default_factory=list)  # AUDIT table items, as wire-format JSON text
-    results: list[dict[str, Any]] = field(default_factory=list)  # row, lead_id, external_id, score, qualified, priority, grade
+    results: list[ResultRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -82,6 +110,11 @@ def stored(value: Any) -> Any:
 
 
 _ROUNDED: dict[float, str] = {}  # scores (2 places), confidences (4), contributions (6): tens of thousands at most
+
+
+def attribute_text(value: Any) -> str:
+    """value_text(stored(value)): an attribute value as the item's JSON text."""
+    return number_text(value) if type(value) is float else value_text(value)
 
 
 def number_text(value: float) -> str:
@@ -105,21 +138,17 @@ def rounded_text(value: float) -> str:
 def lead_id_of(client_id: str, external_id: str | None, email: str) -> str:
     """services.scoring.lead_identity without building a LeadInput: uuid5 of the same name, same text."""
     natural = f"ext:{external_id}" if external_id else f"email:{email.lower()}"
-    digest = bytearray(hashlib.sha1(_LEAD_NAMESPACE.bytes + f"{client_id}|{natural}".encode(), usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + f"{client_id}|{natural}".encode(), usedforsecurity=False).hexdigest()
+    # uuid5's version (5) and variant (10xx) bits, set on the hex digits that hold them.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-@dataclass
-class _Valid:
-    """One accepted row, from either path: its identity fields and its item's attributes."""
+_NAMESPACE_BYTES = _LEAD_NAMESPACE.bytes
+_VARIANT = {f"{d:x}": f"{(d & 0x3) | 0x8:x}" for d in range(16)}
 
-    row: int
-    fields: dict[str, str | None]  # email, name, phone, company, source, external_id (stripped / normalised)
-    attributes: str  # the item's attributes (by family) as wire-format JSON text
-    lead_id: str
+
+# email, name, phone, company, source, external_id (IDENTITY_COLUMNS order; stripped, normalised, None when absent)
+Identity = tuple[str, str, str | None, str | None, str, str | None]
 
 
 @dataclass
@@ -133,10 +162,25 @@ class _Plan:
 
 
 @dataclass
-class _Accepted:
-    """The accepted rows of a chunk in file order, and each feature's cells in the same order."""
+class _Checked:
+    """What the column checks decided for the rows at `indices`; everything else is by position in `indices`."""
 
-    valid: list[_Valid] = field(default_factory=list)
+    indices: list[int]
+    undecided: set[int]  # positions only the exact path can decide
+    identities: list[Identity]
+    attributes: list[str]  # each row's attributes (by family) as the item's JSON text
+    lead_ids: list[str]  # "" where undecided
+    cells: dict[str, list[Cell]]
+
+
+@dataclass
+class _Accepted:
+    """The accepted rows of a chunk in file order, as parallel lists, and each feature's cells in the same order."""
+
+    rows: list[int] = field(default_factory=list)  # 1-based data rows of the file
+    identities: list[Identity] = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)
+    lead_ids: list[str] = field(default_factory=list)
     cells: dict[str, list[Cell]] = field(default_factory=dict)
 
 
@@ -179,8 +223,8 @@ class RowScoring:
         out = ScoredRows()
         accepted = self._accept(client_id, rows, features, first_row, out.errors)
         out.errors.sort(key=lambda e: e.row)
-        if accepted.valid:
-            existing = self._leads.get_many(client_id, [v.lead_id for v in accepted.valid])
+        if accepted.rows:
+            existing = self._leads.get_many(client_id, accepted.lead_ids)
             _Chunk(client_id, config, model, accepted, job_id, scored_at, key_id or SYSTEM_ACTOR).write(out, existing)
         return out
 
@@ -190,53 +234,64 @@ class RowScoring:
         self, client_id: str, rows: Sequence[Mapping[str, Any]], features: list[ScoringFeature], first_row: int, errors: list[RowError]
     ) -> _Accepted:
         """Accepted rows in file order, each lead once; refused rows' errors go to `errors`."""
-        by_name = {f.name: f for f in features}
-        fast_valid: dict[int, tuple[_Valid, int]] = {}
-        fast_cells: dict[str, list[Cell]] = {}
+        checked: _Checked | None = None
         flat = [i for i, row in enumerate(rows) if not is_nested(row)]
         if flat:
             plan = self._plan(features, tuple(rows[flat[0]]))
             if plan.fast:
                 same_header = [i for i in flat if len(rows[i]) == len(plan.header)]
-                fast_valid, fast_cells = self._fast(client_id, plan, rows, same_header, first_row)
+                checked = self._fast(client_id, plan, rows, same_header)
+        n = len(rows)
+        if checked is not None and len(checked.indices) == n and not checked.undecided and len(set(checked.lead_ids)) == n:
+            # The usual chunk: the columns decided every row, and no lead comes twice.
+            cells = {f.name: checked.cells.get(f.name) or [missing_cell(f, attribute_text)] * n for f in features}
+            return _Accepted(list(range(first_row, first_row + n)), checked.identities, checked.attributes, checked.lead_ids, cells)
+        return self._merge(client_id, rows, features, first_row, checked, errors)
+
+    def _merge(
+        self,
+        client_id: str,
+        rows: Sequence[Mapping[str, Any]],
+        features: list[ScoringFeature],
+        first_row: int,
+        checked: _Checked | None,
+        errors: list[RowError],
+    ) -> _Accepted:
+        """_accept for a chunk with rows the columns could not decide (the exact path decides them) or leads twice."""
+        by_name = {f.name: f for f in features}
+        decided = {} if checked is None else {i: k for k, i in enumerate(checked.indices) if k not in checked.undecided}
         first_of: dict[str, int] = {}
-        kept: list[tuple[_Valid, int, dict[str, Cell] | None]] = []  # (row, its position in fast_cells or -1, its cells)
+        accepted = _Accepted()
+        kept: list[tuple[int, dict[str, Cell] | None]] = []  # (position in checked's columns or -1, the exact path's cells)
         for i, row in enumerate(rows):
-            found = fast_valid.get(i)
-            if found is not None:
-                valid, k = found
-                exact_cells = None
+            number, k = first_row + i, decided.get(i, -1)
+            exact_cells = None
+            if k >= 0 and checked is not None:
+                identity, attributes, lead_id = checked.identities[k], checked.attributes[k], checked.lead_ids[k]
             else:
-                exact = self._exact(client_id, row, by_name, features, first_row + i, errors)
+                exact = self._exact(client_id, row, by_name, features, number, errors)
                 if exact is None:
                     continue
-                (valid, exact_cells), k = exact, -1
-            seen = first_of.get(valid.lead_id)
+                identity, attributes, lead_id, exact_cells = exact
+            seen = first_of.get(lead_id)
             if seen is not None:
-                where = "external_id" if valid.fields.get("external_id") else "email"
-                message = f"the same lead as row {seen} (same external_id or email)"
-                errors.append(RowError(valid.row, where, message, "duplicate_in_batch"))
+                where = "external_id" if identity[5] else "email"
+                errors.append(RowError(number, where, f"the same lead as row {seen} (same external_id or email)", "duplicate_in_batch"))
                 continue
-            first_of[valid.lead_id] = valid.row
-            kept.append((valid, k, exact_cells))
-        accepted = _Accepted(valid=[valid for valid, _, _ in kept])
-        positions = [k for _, k, _ in kept]
-        all_fast = -1 not in positions
-        every_cell = all_fast and positions == list(range(len(next(iter(fast_cells.values()), ()))))  # the usual chunk
+            first_of[lead_id] = number
+            accepted.rows.append(number)
+            accepted.identities.append(identity)
+            accepted.attributes.append(attributes)
+            accepted.lead_ids.append(lead_id)
+            kept.append((k, exact_cells))
+        column_cells = {} if checked is None else checked.cells
         for feature in features:
-            column = fast_cells.get(feature.name)
-            blank = missing_cell(feature, value_text)
-            if every_cell and column is not None:
-                accepted.cells[feature.name] = column  # every row kept, in order: the column as it is
-            elif all_fast and column is not None:
-                accepted.cells[feature.name] = [column[k] for k in positions]
-            elif all_fast:
-                accepted.cells[feature.name] = [blank] * len(positions)
-            else:
-                accepted.cells[feature.name] = [
-                    exact_cells.get(feature.name, blank) if exact_cells is not None else column[k] if column is not None else blank
-                    for _, k, exact_cells in kept
-                ]
+            column = column_cells.get(feature.name)
+            blank = missing_cell(feature, attribute_text)
+            accepted.cells[feature.name] = [
+                exact_cells.get(feature.name, blank) if exact_cells is not None else column[k] if column is not None else blank
+                for k, exact_cells in kept
+            ]
         return accepted
 
     def _plan(self, features: list[ScoringFeature], header: tuple[str, ...]) -> _Plan:
@@ -258,7 +313,7 @@ class RowScoring:
                 signature = feature.model_dump_json()
                 check = self._checks.get(signature)
                 if check is None:
-                    check = self._checks[signature] = ColumnCheck(feature, stored, value_text)
+                    check = self._checks[signature] = ColumnCheck(feature, attribute_text)
                 columns[column] = (feature, check)
             covered = {f.name for f, _ in columns.values()}
             for feature in features:
@@ -267,18 +322,16 @@ class RowScoring:
             plan = self._plans[key] = _Plan(features, header, columns, fast)
         return plan
 
-    def _fast(
-        self, client_id: str, plan: _Plan, rows: Sequence[Mapping[str, Any]], indices: list[int], first_row: int
-    ) -> tuple[dict[int, tuple[_Valid, int]], dict[str, list[Cell]]]:
-        """The rows the column checks accept, by row index (with their position k in the cell columns)."""
+    def _fast(self, client_id: str, plan: _Plan, rows: Sequence[Mapping[str, Any]], indices: list[int]) -> _Checked:
+        """The column checks of the rows at `indices` (rows with other columns than the plan's are left out)."""
         picked = [rows[i] for i in indices]
         try:
-            columns = {c: [r[c] for r in picked] for c in plan.header}
+            columns = {c: list(map(itemgetter(c), picked)) for c in plan.header}
         except KeyError:  # a row with other columns than the first: check each row's keys
             header = set(plan.header)
             kept = [(i, r) for i, r in zip(indices, picked, strict=True) if r.keys() == header]
             indices, picked = [i for i, _ in kept], [r for _, r in kept]
-            columns = {c: [r[c] for r in picked] for c in plan.header}
+            columns = {c: list(map(itemgetter(c), picked)) for c in plan.header}
         n = len(picked)
         undecided: set[int] = set()
         cells: dict[str, list[Cell]] = {}
@@ -290,36 +343,32 @@ class RowScoring:
             undecided.update(refused)
 
         blank: list[Any] = [""] * n
-        emails = [self._email.value(v) for v in columns.get("email", blank)]
-        phones = [phone_value(v) for v in columns.get("phone", blank)]
-        texts = {name: [check.value(v) for v in columns.get(name, blank)] for name, check in self._text.items()}
+        emails = self._email.values(columns.get("email", blank))
+        phones = phone_values(columns.get("phone", blank))
+        texts = {name: check.values(columns.get(name, blank)) for name, check in self._text.items()}
         for values in (emails, texts["name"], texts["source"]):  # required: undecided when missing too
             if None in values or "" in values:
                 undecided.update(k for k, v in enumerate(values) if not v)
         for values in (phones, texts["company"], texts["external_id"]):
             if None in values:
                 undecided.update(k for k, v in enumerate(values) if v is None)
+        # Optional fields: "" is absent. An undecided row's identity is never used.
+        phones, companies, external_ids = ([v or None for v in values] for values in (phones, texts["company"], texts["external_id"]))
+        identities: list[Any] = list(zip(emails, texts["name"], phones, companies, texts["source"], external_ids, strict=True))
+        if undecided:
+            lead_ids = [
+                "" if k in undecided else lead_id_of(client_id, x, e or "")
+                for k, (x, e) in enumerate(zip(external_ids, emails, strict=True))
+            ]
+        else:
+            lead_ids = list(map(lead_id_of, repeat(client_id, n), external_ids, emails))  # type: ignore[arg-type]  # no None: all decided
 
         # Every row's attributes as one text, a family at a time (joins and formats run in C); an empty cell is
         # stored as null, as the API stores an attribute sent as null.
         present = [names for names in families.values() if names]
-        joined = [list(map(",".join, zip(*([c.entry for c in cells[name]] for name in names), strict=True))) for names in present]
+        joined = [list(map(",".join, zip(*(map(_ENTRY, cells[name]) for name in names), strict=True))) for names in present]
         attributes = list(map(_attributes_template(tuple(len(names) > 0 for names in families.values())).format, *joined))
-        out: dict[int, tuple[_Valid, int]] = {}
-        identity = zip(emails, texts["name"], phones, texts["company"], texts["source"], texts["external_id"], strict=True)
-        for k, (i, (email, name, phone, company, source, external_id)) in enumerate(zip(indices, identity, strict=True)):
-            if k in undecided:
-                continue
-            fields = {
-                "email": email,
-                "name": name,
-                "phone": phone or None,
-                "company": company or None,
-                "source": source,
-                "external_id": external_id or None,
-            }
-            out[i] = (_Valid(first_row + i, fields, attributes[k], lead_id_of(client_id, external_id or None, email)), k)
-        return out, cells
+        return _Checked(indices, undecided, identities, attributes, lead_ids, cells)
 
     def _exact(
         self,
@@ -329,8 +378,8 @@ class RowScoring:
         features: list[ScoringFeature],
         number: int,
         errors: list[RowError],
-    ) -> tuple[_Valid, dict[str, Cell]] | None:
-        """The API's own validation of one row: its errors, or the accepted row."""
+    ) -> tuple[Identity, str, str, dict[str, Cell]] | None:
+        """The API's own validation of one row: its errors, or the accepted row (identity, attributes, lead id, cells)."""
         payload, columns, problems = lead_payload(row, by_name)
         details: list[dict[str, Any]] = list(problems)
         lead_input: LeadInput | None = None
@@ -348,7 +397,7 @@ class RowScoring:
             )
             return None
         values = flatten(lead_input.attributes)
-        row_cells = {name: cell_of(by_name[name], value, stored, value_text) for name, value in values.items() if name in by_name}
+        row_cells = {name: cell_of(by_name[name], value, attribute_text) for name, value in values.items() if name in by_name}
         dumped = lead_input.attributes.model_dump(mode="json")
         attributes = {family: {k: stored(v) for k, v in group.items()} for family, group in dumped.items()}
         if not is_nested(row):  # an empty cell is stored as null, as on the fast path
@@ -356,9 +405,9 @@ class RowScoring:
                 feature = _empty_feature(column, value, by_name)
                 if feature is not None:
                     attributes[feature.family.value].setdefault(feature.name, None)
-        row_fields = {name: getattr(lead_input, name) for name in IDENTITY_COLUMNS}
-        lead_id = lead_id_of(client_id, lead_input.external_id, lead_input.email)
-        return _Valid(number, row_fields, map_text(attributes), lead_id), row_cells
+        li = lead_input
+        identity = (li.email, li.name, li.phone, li.company, li.source, li.external_id)
+        return identity, map_text(attributes), lead_id_of(client_id, li.external_id, li.email), row_cells
 
 
 class _Chunk:
@@ -376,8 +425,8 @@ class _Chunk:
     ) -> None:
         self.client_id, self.config, self.model = client_id, config, model
         self.job_id, self.scored_at, self.actor = job_id, scored_at, actor
-        self.valid = accepted.valid
-        n = len(self.valid)
+        self.accepted = accepted
+        n = len(accepted.rows)
         # Model features the tenant no longer defines are missing for every row.
         self.columns = {name: accepted.cells.get(name) or [_missing(name, ftype)] * n for name, ftype in model.schema}
 
@@ -397,24 +446,32 @@ class _Chunk:
                     values.append(days[cell.value])
                 numbers.append(values)
             else:
-                numbers.append([c.model if type(c.model) is float else float(c.value) for c in cells])  # type: ignore[arg-type]
-        categories = [[c.model if type(c.model) is str else str(c.value) for c in self.columns[name]] for name in model.category_names]
-        return model.matrices(numbers, categories, len(self.valid))
+                values = list(map(_MODEL, cells))
+                if str in set(map(type, values)):  # a feature the tenant has made categorical since the model was trained
+                    values = [v if type(v) is float else float(c.value) for v, c in zip(values, cells, strict=True)]  # type: ignore[arg-type]
+                numbers.append(values)
+        categories: list[list[str]] = []
+        for name in model.category_names:
+            cells = self.columns[name]
+            texts = list(map(_MODEL, cells))
+            if float in set(map(type, texts)):  # a feature the tenant has made numerical since
+                texts = [v if type(v) is str else str(c.value) for v, c in zip(texts, cells, strict=True)]
+            categories.append(texts)
+        return model.matrices(numbers, categories, len(self.accepted.rows))
 
     def write(self, out: ScoredRows, existing: Mapping[str, Lead]) -> None:
-        model, schema, n = self.model, self.model.schema, len(self.valid)
+        accepted, model, schema, n = self.accepted, self.model, self.model.schema, len(self.accepted.rows)
         names = [name for name, _ in schema]
         columns = [self.columns[name] for name in names]
+        values = [list(map(_VALUE, column)) for column in columns]
         baselines = model.baselines
         same = None
         if baselines:
-            same = np.array(
-                [[c.value == baselines.get(name) for c in column] for name, column in zip(names, columns, strict=True)], dtype=bool
-            )
+            same = np.array([list(map(eq, v, repeat(baselines.get(name), n))) for name, v in zip(names, values, strict=True)], dtype=bool)
             same = same.T.reshape(n, len(names))
         probabilities, ranked = model.explained(self.inputs(), same)
-        present = np.array([[c.value is not None for c in column] for column in columns], dtype=bool).reshape(len(names), n)
-        completeness = (present.sum(axis=0) / len(names)).tolist() if names else [1.0] * n
+        present = np.array([list(map(is_not, v, repeat(None, n))) for v in values], dtype=bool).reshape(len(names), n)
+        completeness = present.sum(axis=0) / len(names) if names else np.ones(n)
         explanations = self.explanations(names, columns, ranked) if ranked is not None else [None] * n
 
         # What every item of the chunk shares, written once.
@@ -436,25 +493,34 @@ class _Chunk:
         thresholds = self.config.thresholds
         threshold = value_text(stored(thresholds.qualified))
 
+        # input_hash: sha256 of what the model saw, as domain.scoring.input_hash writes it (keys sorted).
         hash_order = sorted(range(len(names)), key=lambda j: names[j])
-        hash_rows = zip(*(columns[j] for j in hash_order), strict=True) if names else iter([()] * n)
+        canonical = map(",".join, zip(*(map(_CANONICAL, columns[j]) for j in hash_order), strict=True)) if names else [""] * n
         hash_tail = f'}},"model":{json.dumps(model_id)},"version":{json.dumps(version)}}}'
         sha256 = hashlib.sha256
+        digests = [sha256(f'{{"features":{{{text}{hash_tail}'.encode()).hexdigest() for text in canonical]
         lead_items, decision_items, results = out.lead_items, out.decision_items, out.results
-        for valid, hash_cells, probability, filled, explanation in zip(
-            self.valid, hash_rows, probabilities.tolist(), completeness, explanations, strict=True
+        scores, confidences, qualifieds, priorities, grades = score_columns(probabilities, completeness, thresholds)
+        probability_texts = list(map(number_text, round_half_even(probabilities, 6).tolist()))
+        for row, (email, name, phone, company, source, external_id), attributes, lead_id, digest, outcome, probability, explanation in zip(
+            accepted.rows,
+            accepted.identities,
+            accepted.attributes,
+            accepted.lead_ids,
+            digests,
+            zip(scores, confidences, qualifieds, priorities, grades, strict=True),
+            probability_texts,
+            explanations,
+            strict=True,
         ):
-            score, confidence, qualified, priority, grade = score_parts(probability, filled, thresholds)
-            canonical = ",".join([c.canonical for c in hash_cells])
-            lead_id, fields, row = valid.lead_id, valid.fields, valid.row
+            score, confidence, qualified, priority, grade = outcome
             score_text, confidence_text = rounded_text(score), rounded_text(confidence)
             qualified_text = TRUE if qualified else FALSE
-            external_id = fields["external_id"]
             optional = ""
-            if fields["phone"] is not None:
-                optional += f',"phone":{{"S":{q(fields["phone"])}}}'
-            if fields["company"] is not None:
-                optional += f',"company":{{"S":{q(fields["company"])}}}'
+            if phone is not None:
+                optional += f',"phone":{{"S":{q(phone)}}}'
+            if company is not None:
+                optional += f',"company":{{"S":{q(company)}}}'
             if external_id is not None:
                 optional += f',"external_id":{{"S":{q(external_id)}}},"client_external_key":{{"S":{q(f"{client_id}#{external_id}")}}}'
             if explanation is not None:
@@ -463,36 +529,25 @@ class _Chunk:
             if before is None:
                 kept = fresh
             else:
-                values = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
-                kept = "".join(f",{q(k)}:{value_text(stored(v))}" for k, v in values.items() if v is not None)
+                dumped = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
+                kept = "".join(f",{q(k)}:{value_text(stored(v))}" for k, v in dumped.items() if v is not None)
             lead_items.append(
-                f'{{"id":{{"S":"{lead_id}"}},"email":{{"S":{q(fields["email"])}}},"name":{{"S":{q(fields["name"])}}}'  # type: ignore[arg-type]
-                f',"source":{{"S":{q(fields["source"])}}},"score":{score_text},"score_confidence":{confidence_text}'  # type: ignore[arg-type]
+                f'{{"id":{{"S":"{lead_id}"}},"email":{{"S":{q(email)}}},"name":{{"S":{q(name)}}}'
+                f',"source":{{"S":{q(source)}}},"score":{score_text},"score_confidence":{confidence_text}'
                 f',"qualified":{qualified_text},"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}}'
-                f',"attributes":{valid.attributes}{optional}{shared}{kept}}}'
+                f',"attributes":{attributes}{optional}{shared}{kept}}}'
             )
             event_id = f'{event_prefix}{row:09d}"'
-            digest = sha256(f'{{"features":{{{canonical}{hash_tail}'.encode()).hexdigest()
             decision_items.append(
                 f'{{"event_id":{{"S":{event_id}}},"event_key":{{"S":{event_id}}},"lead_id":{{"S":"{lead_id}"}}'
                 f',"lead_key":{{"S":{lead_key_prefix}{lead_id}"}}{decision_shared}'
                 f',"input_hash":{{"S":"{digest}"}}'
                 f',"score":{score_text},"threshold":{threshold},"qualified":{qualified_text}'
-                f',"details":{{"M":{{"score_confidence":{confidence_text},"probability":{number_text(round(probability, 6))}'
+                f',"details":{{"M":{{"score_confidence":{confidence_text},"probability":{probability}'
                 f',"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}},"updated_existing":{FALSE if before is None else TRUE}'
                 f',"explanation":{explanation or NULL},"job_id":{job},"row":{{"N":"{row}"}}}}}}}}'
             )
-            results.append(
-                {
-                    "row": row,
-                    "lead_id": lead_id,
-                    "external_id": external_id,
-                    "score": score,
-                    "qualified": qualified,
-                    "priority": priority,
-                    "grade": grade,
-                }
-            )
+            results.append(ResultRow(row, lead_id, external_id, score, qualified, priority, grade))
 
     def explanations(self, names: list[str], columns: list[list[Cell]], ranked: RankedFactors) -> list[str | None]:
         """Each row's explanation as the item's JSON text: its top factors, strongest first."""
@@ -528,7 +583,7 @@ def _empty_feature(column: str, value: Any, by_name: Mapping[str, ScoringFeature
 
 
 def _missing(name: str, ftype: str) -> Cell:
-    return Cell(None, None, MISSING_CATEGORY if ftype == "categorical" else math.nan, f'"{name}":null', NULL, f"{quoted(name)}:{NULL}")
+    return Cell(None, MISSING_CATEGORY if ftype == "categorical" else math.nan, f'"{name}":null', NULL, f"{quoted(name)}:{NULL}")
 
 
 @cache
