@@ -385,3 +385,35 @@ def test_a_date_feature_counts_days_up_to_the_jobs_time():
     )
     assert [r.score for r in scored.results] == [round(float(p) * 100, 2) for p in expected]
     assert scored.lead_items[0]["attributes"]["engagement"] == {"last_visit": "2026-11-20"}
+
+
+def test_column_checks_answer_as_their_per_value_checks():
+    """The batch path checks a column at a time (one match over all its lines); every column, clean or with
+    one odd value anywhere, gets exactly the per-value answers."""
+    import random
+
+    from leadscoring.domain.row_validation import TextCheck, phone_value, phone_values
+
+    rng = random.Random(51)
+    clean = {
+        "email": [d.lead["email"] for d in generate(40, seed=52)],
+        "phone": ["+1 555 010 2000", "(555) 010-2000", "", "555.010.2000"],
+        "name": ["Ann Lee", "Bo", "Zoë Ünal"],
+    }
+    odd = {
+        "email": [*ODD_VALUES["email"], "a@b.org\nc@d.org", None, 7, "ok@x.org "],
+        "phone": [*ODD_VALUES["phone"], "   ", "1234567\n7654321", None, 5550100, "+1 555 010 2000\n"],
+        "name": [*ODD_VALUES["name"], None, 3, "\n"],
+    }
+    checks = {"email": EmailCheck(), "name": TextCheck(200, cached=False)}
+    for field, values in clean.items():
+        for _ in range(60):
+            column = [rng.choice(values) for _ in range(rng.randint(1, 30))]
+            if rng.random() < 0.7:
+                column[rng.randrange(len(column))] = rng.choice(odd[field])
+            if field == "phone":
+                assert phone_values(column) == [phone_value(v) for v in column], column
+            else:
+                check = checks[field]
+                assert check.values(column) == [check.value(v) for v in column], column
+    assert EmailCheck().values([]) == [] and phone_values([]) == []

@@ -52,6 +52,8 @@ class EmailCheck:
         """value() of each raw value. A column of ordinary addresses with normal domains, as batch files hold,
         is decided in one match of all its lines; any other column address by address."""
         n = len(column)
+        if n == 0:
+            return []
         try:
             joined = "\n".join(column)
         except TypeError:  # not all strings
