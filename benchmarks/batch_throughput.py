@@ -1,14 +1,17 @@
-"""Batch throughput: a file of 100,000 leads through the batch worker's code path, RowScoring.score_rows.
+"""Batch throughput: a file of 100,000 leads through the batch worker's code path, BatchWorker.score_chunk.
 
 The rows are what Step Functions' ItemReader yields for a CSV file with a header: the demo leads are written as
-one CSV file and read back with csv.DictReader (every value a string, "" when empty). They are scored in chunks
-of the workflow's ItemBatcher size by one RowScoring, as one warm worker would: validation, features, one ONNX
-run per chunk (explanation variants included), items for the leads and audit tables, per-row results. Storage is
-in memory (the worker's DynamoDB and S3 writes are not timed); the model is loaded before the clock starts.
+one CSV file and read back with csv.DictReader (every value a string, "" when empty). The Map's ItemSelector tags
+each with its index and ItemBatcher groups them by the workflow's limits (500 rows, 240 KiB: about 260 rows of
+these leads); each batch is the JSON text the worker's Lambda receives. Timed per batch, as one warm worker runs
+it: parsing the event (what the Lambda runtime does), then score_chunk: validation, features, one ONNX run
+(explanation variants included), the lead and decision items as the BatchWriteItem bodies' text, the per-row
+results file and error file. Storage is in memory (the DynamoDB and S3 calls are not timed, what they are given
+is); the model is loaded before the clock starts.
 
 Reported per model type, with explanations (models that record training baselines, the product's default) and
 without: leads/s of wall time and of process CPU time (the machine is shared; CPU time is what one core spent),
-microseconds per lead by stage, and the first chunk alone (cold caches). Beside it, the per-lead path it
+microseconds per lead by stage, and the first batch alone (cold caches). Beside it, the per-lead path the worker
 replaced, on fewer leads: LeadInput per JSON line, validate_attributes, flatten, model_inputs + session.run,
 a JSON result line.
 """
@@ -233,13 +236,16 @@ def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
     plain_figure = results[TARGET_MODEL]["without_explanations"]["leads_per_second"]
     return {
         "what": (
-            f"{BATCH_LEADS:,} distinct demo leads as CSV rows (csv.DictReader, as ItemReader yields them), RowScoring.score_rows "
-            f"in chunks of {CHUNK_ROWS} (the ItemBatcher size) on one thread, one warm worker: validation, features, one ONNX "
-            "run per chunk, lead + decision items and results; in-memory storage, model loaded before timing"
+            f"{BATCH_LEADS:,} distinct demo leads as CSV rows (csv.DictReader, as ItemReader yields them), in the Map's "
+            f"batches (at most {CHUNK_ROWS} rows and {CHUNK_BYTES // 1024} KiB), each from its JSON text through "
+            "BatchWorker.score_chunk on one thread, one warm worker: parse, validation, features, one ONNX run per batch, "
+            "lead + decision items as BatchWriteItem body text, results and error files; in-memory storage, model loaded "
+            "before timing"
         ),
         "models": results,
         "reference_per_lead_path": {
-            "what": f"{TARGET_MODEL}, the path RowScoring replaced (LeadInput per JSON line ... session.run per chunk), no explanations",
+            "what": f"{TARGET_MODEL}, the per-lead path the worker replaced (LeadInput per JSON line ... session.run per chunk of "
+            f"{CHUNK_ROWS}, a JSON result line per lead), no explanations",
             **reference,
         },
         "speedup_over_reference_without_explanations": round(plain_figure / reference["leads_per_second"], 1),

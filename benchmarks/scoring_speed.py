@@ -14,9 +14,9 @@ search budget, exported to ONNX as always. Leads scored: other demo leads (anoth
 - cold_init: a fresh interpreter importing the score function and loading the model from ONNX bytes on
   disk, beside the same function serving the pickled scikit-learn pipeline (see cold_init_probe.py), per
   model type; also the model runtimes alone, and the function's import time by package.
-- batch_throughput: 100,000 leads as CSV rows through RowScoring.score_rows, the batch worker's code path
-  (see batch_throughput.py), per model type with and without explanations, beside the per-lead path it
-  replaced.
+- batch_throughput: 100,000 leads as CSV rows, in the Map's batches, through BatchWorker.score_chunk from the
+  event's JSON text to the items and files it writes (see batch_throughput.py), per model type with and
+  without explanations, beside the per-lead path it replaced.
 - explanations: per lead, `predict_explained` against `predict_proba` (one lead, one call).
 
 Targets (the issue's): warm handler p50 <= 1 ms for logistic regression; cold init <= 30% of the

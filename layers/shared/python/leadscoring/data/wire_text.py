@@ -2,7 +2,7 @@
 
 Batch-file items are built as this text rather than as dicts: boto3 would otherwise walk every attribute of
 every item twice (type serialization, then the request's JSON), several times the cost of scoring the lead.
-LeadRepository.write_batch sends the text as it is. `item_from_text` reads it back (tests, retries).
+LeadRepository.write_batch sends the text as it is; `item_from_text` reads it back.
 """
 
 from __future__ import annotations

@@ -114,12 +114,12 @@ def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]],
 
     Batch and single-lead scoring both rank an additive model here: a few leads in plain Python (numpy's
     per-call overhead would dominate), many with numpy. Both give the same factors and contributions to the
-    last digit; an impact could differ in its last place only where numpy's exp and the C library's differ in
-    their last bit at a rounding boundary.
+    last digit; an impact could differ in its last place only where numpy's exp or log and the C library's
+    differ in their last bit at a rounding boundary.
     """
     n = len(probabilities)
-    logits = [math.log(c / (1 - c)) for c in (min(max(p, _EPS), 1 - _EPS) for p in probabilities)]
     if n < _VECTOR_FROM:
+        logits = [math.log(c / (1 - c)) for c in (min(max(p, _EPS), 1 - _EPS) for p in probabilities)]
         chosen = [_choose_one(i, flags, terms, top) for i, flags in enumerate(same.tolist())]
         rows = [ups for ups, _ in chosen] + [downs for _, downs in chosen]
         exp = math.exp
@@ -136,7 +136,7 @@ def rank_terms(probabilities: Sequence[float], terms: Sequence[Sequence[float]],
     rounded = np.rint(values * 1e6) / 1e6  # as _choose_one: half to even
     order, kept, contributions = _strongest(rounded, same, top)
     p = np.tile(np.asarray(probabilities, dtype=np.float64), 2).reshape(-1, 1)
-    lp = np.array(logits + logits).reshape(-1, 1)
+    lp = log_odds(p)
     impacts = np.rint((p - 1 / (1 + np.exp(_taken(values, order) - lp))) * 1e6) / 1e4
     return RankedFactors(order.tolist(), contributions.tolist(), impacts.tolist(), kept)
 

@@ -563,7 +563,7 @@ class _Chunk:
             js, cs = features[r], contributions[r]
             return ",".join(
                 [
-                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{number_text(s)}}}}}'
+                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{rounded_text(s)}}}}}'
                     for m, s in enumerate(impacts[r])
                 ]
             )
