@@ -298,6 +298,36 @@ def test_nested_rows_and_mixed_chunks_equal_the_apis_code(tenants, rows_service)
     assert fast.lead_items == expected.lead_items and fast.decision_items == expected.decision_items
 
 
+def test_leads_with_few_factors_in_a_chunk_equal_the_apis_code(trained, tenants, rows_service):
+    """Leads mostly at their features' baselines have fewer than three factors each way (or none): a chunk
+    (ranked with numpy) lists exactly the API's factors for each."""
+    import random
+
+    rng = random.Random(53)
+
+    def cell(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+    baselines = {name: cell(value) for name, value in trained.metadata["baselines"].items()}
+    rows = []
+    for body in (d.lead for d in generate(40, seed=54)):
+        row = {**csv_row(body), **{name: text for name, text in baselines.items() if name in FEATURES}}
+        own = csv_row(body)
+        for name in rng.sample(sorted(baselines), rng.choice([0, 1, 2, 4])):
+            row[name] = own.get(name, "")
+        rows.append(row)
+    fast = score(rows_service, rows)
+    expected = reference(tenants, rows, first_row=1)
+    assert fast.errors == expected.errors == []
+    assert fast.lead_items == expected.lead_items and fast.decision_items == expected.decision_items
+    sizes = {len(item["explanation"]["top_positive"]) for item in fast.lead_items}
+    assert 0 in sizes and len(sizes) > 2  # no factors at all, and some but fewer than three
+
+
 def test_an_unknown_column_refuses_its_rows_with_the_apis_message(rows_service):
     row = {**csv_row(generate(1, seed=50)[0].lead), "shoe_size": "42"}
     assert score(rows_service, [row]).errors == [RowError(1, "shoe_size", "is not a defined feature", "unknown_feature")]

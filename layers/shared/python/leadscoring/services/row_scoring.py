@@ -559,12 +559,12 @@ class _Chunk:
 
         features, contributions, impacts, kept = ranked.features, ranked.contributions, ranked.impacts, ranked.kept
 
-        def factors(r: int, i: int) -> str:  # row r of `ranked`, lead i
-            js, cs = features[r], contributions[r]
+        def factors(r: int, i: int) -> str:  # the kept[r] factors of row r of `ranked`, lead i
+            js, cs, ss = features[r], contributions[r], impacts[r]
             return ",".join(
                 [
-                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{rounded_text(s)}}}}}'
-                    for m, s in enumerate(impacts[r])
+                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{rounded_text(ss[m])}}}}}'
+                    for m in range(kept[r])
                 ]
             )
 
