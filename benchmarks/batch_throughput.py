@@ -27,10 +27,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.session
+from boto3.dynamodb.types import TypeSerializer
+from botocore.serialize import create_serializer
+from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
 from benchmarks.in_memory_storage import InMemoryBatchFiles, InMemoryBatchJobs, InMemoryLeadRepository, InMemoryTenants
 from leadscoring.data.batch_jobs import JobRecord
+from leadscoring.data.batch_write import ITEMS_PER_BATCH_WRITE, request_body
+from leadscoring.data.wire_text import item_from_text
 from leadscoring.demo_data import generate
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.feature_catalog import default_features
@@ -49,6 +55,7 @@ from local_stack.distributed_map import make_batches
 
 BATCH_LEADS, BATCH_SEED = 100_000, 99
 REFERENCE_LEADS = 20_000
+SERIALIZATION_LEADS = 2_000
 TARGET_LEADS_PER_SECOND = 50_000
 TARGET_MODEL: ModelType = "logistic_regression"
 
@@ -220,6 +227,57 @@ def _nested(row: dict[str, str]) -> dict[str, Any]:
     return body
 
 
+def item_serialization(rows: Sequence[dict[str, str]], trained: TrainedModel) -> dict[str, Any]:
+    """CPU per lead to turn a batch's items (lead + decision, explained) into BatchWriteItem requests: the worker's
+    (the items' text joined into the body, data/batch_write.request_body) beside boto3's standard path for the same
+    items as dicts (TypeSerializer per attribute, then botocore's parameter validation and request serialisation:
+    what a default client or Table.batch_writer does). The items are made by the worker, untimed."""
+    leads = InMemoryLeadRepository()
+    tenants = InMemoryTenants(leads)
+    tenants.add("bench", "m", trained.onnx_bytes, trained.metadata, default_features())
+    scoring = RowScoring(tenants.service(config_cache_seconds=3600.0), leads)
+    texts: list[str] = []
+    for start in range(0, len(rows), 250):
+        out = scoring.score_rows(
+            "bench", rows[start : start + 250], first_row=start + 1, job_id="bench", scored_at=datetime.now(UTC), key_id=None
+        )
+        texts += [*out.lead_items, *out.decision_items]
+    groups = [texts[start : start + ITEMS_PER_BATCH_WRITE] for start in range(0, len(texts), ITEMS_PER_BATCH_WRITE)]
+    dict_groups = [[item_from_text(text) for text in group] for group in groups]
+    operation = botocore.session.get_session().get_service_model("dynamodb").operation_model("BatchWriteItem")
+    shape = operation.input_shape
+    assert shape is not None
+    validator, serializer, to_wire = ParamValidator(), create_serializer("json"), TypeSerializer().serialize
+
+    def boto3_path() -> None:
+        for group in dict_groups:
+            params = {"RequestItems": {"t": [{"PutRequest": {"Item": {k: to_wire(v) for k, v in item.items()}}} for item in group]}}
+            report = validator.validate(params, shape)
+            assert not report.has_errors(), report.generate_report()
+            serializer.serialize_to_request(params, operation)
+
+    def worker_path() -> None:
+        for group in groups:
+            request_body("t", group)
+
+    n = len(rows)
+    worker = min(_cpu_seconds(worker_path) for _ in range(3)) / n * 1e6
+    boto3 = min(_cpu_seconds(boto3_path) for _ in range(2)) / n * 1e6
+    return {
+        "what": "CPU per lead to make the BatchWriteItem requests for its lead and decision items (explained)",
+        "leads": n,
+        "worker_request_body_microseconds": round(worker, 2),
+        "boto3_type_serializer_and_request_microseconds": round(boto3, 1),
+        "boto3_over_worker": round(boto3 / worker),
+    }
+
+
+def _cpu_seconds(work: Callable[[], None]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
 def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
     log(f"{BATCH_LEADS:,} leads as CSV rows")
     rows = item_reader_rows(BATCH_LEADS, BATCH_SEED)
@@ -231,6 +289,11 @@ def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
             results[model_type]["with_explanations" if explained else "without_explanations"] = figures
             log(f"{model_type} {'with' if explained else 'without'} explanations: {figures['leads_per_second']:,} leads/s")
     reference = reference_per_lead_path(rows[:REFERENCE_LEADS], models[TARGET_MODEL])
+    serialization = item_serialization(rows[:SERIALIZATION_LEADS], models[TARGET_MODEL])
+    log(
+        f"BatchWriteItem requests, CPU per lead: {serialization['worker_request_body_microseconds']} us (worker) vs "
+        f"{serialization['boto3_type_serializer_and_request_microseconds']} us (boto3's standard path)"
+    )
     log(f"reference per-lead path ({TARGET_MODEL}, no explanations): {reference['leads_per_second']:,} leads/s")
     explained_figure = results[TARGET_MODEL]["with_explanations"]["leads_per_second"]
     plain_figure = results[TARGET_MODEL]["without_explanations"]["leads_per_second"]
@@ -248,6 +311,7 @@ def batch_throughput(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
             f"{CHUNK_ROWS}, a JSON result line per lead), no explanations",
             **reference,
         },
+        "item_serialization": serialization,
         "speedup_over_reference_without_explanations": round(plain_figure / reference["leads_per_second"], 1),
         "target": f">= {TARGET_LEADS_PER_SECOND:,} leads/s for {TARGET_MODEL}",
         "figure_leads_per_second": explained_figure,

@@ -124,6 +124,20 @@ def test_item_text_is_what_boto3_would_send() -> None:
         value_text({"a", "b"})
 
 
+def test_the_request_body_is_what_botocore_would_send_for_the_same_items() -> None:
+    import botocore.session
+    from botocore.serialize import create_serializer
+
+    from leadscoring.data.batch_write import request_body
+
+    items = [{"id": "a", "n": Decimal("1.5"), "m": {"x": None, "l": ["é", True]}}, {"id": 'b"\\', "e": {}}]
+    operation = botocore.session.get_session().get_service_model("dynamodb").operation_model("BatchWriteItem")
+    serializer = TypeSerializer()
+    params = {"RequestItems": {"t-1": [{"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in i.items()}}} for i in items]}}
+    expected = create_serializer("json").serialize_to_request(params, operation)["body"]
+    assert json.loads(request_body("t-1", [fields_text(i) for i in items])) == json.loads(expected)
+
+
 # -- the ASL and its local stand-in ------------------------------------------------------------------------
 def test_moto_gets_the_deployed_definition_with_its_maps_replaced_by_tasks() -> None:
     deployed = batch_definition(WORKER)

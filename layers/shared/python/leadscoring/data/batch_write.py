@@ -26,9 +26,8 @@ def put_items(table: str, items: Sequence[str]) -> None:
     for start in range(0, len(items), ITEMS_PER_BATCH_WRITE):
         pending = list(items[start : start + ITEMS_PER_BATCH_WRITE])
         for attempt in range(BATCH_WRITE_ATTEMPTS):
-            body = '{"RequestItems":{' + quoted(table) + ":[" + ",".join('{"PutRequest":{"Item":' + i + "}}" for i in pending) + "]}}"
             try:
-                with aws.written_body(body.encode()):
+                with aws.written_body(request_body(table, pending)):
                     # The parameters only name the table: the written body replaces what botocore makes of them.
                     response = client.batch_write_item(RequestItems={table: []})
             except ClientError as exc:  # botocore has already retried throttling of the whole call
@@ -39,3 +38,8 @@ def put_items(table: str, items: Sequence[str]) -> None:
             time.sleep(min(0.05 * 2**attempt, 2.0))
         else:
             raise StorageError(f"DynamoDB left {len(pending)} items unprocessed after {BATCH_WRITE_ATTEMPTS} attempts")
+
+
+def request_body(table: str, items: Sequence[str]) -> bytes:
+    """The BatchWriteItem request putting `items` (each an item's JSON text) into `table`."""
+    return ('{"RequestItems":{' + quoted(table) + ":[" + ",".join('{"PutRequest":{"Item":' + i + "}}" for i in items) + "]}}").encode()
