@@ -186,17 +186,26 @@ def explanations(
     rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], baselines: dict[str, AttributeValue], ranked: RankedFactors
 ) -> list[Explanation]:
     """The ranked factors of `rows` as Explanation models (the API's shape)."""
-    out = []
-    for row, positive, negative in zip(rows, ranked.positive, ranked.negative, strict=True):
-        # Plain dicts validated in one call: pydantic's core builds the models faster than model_construct can.
-        def factor(j: int, c: float, s: float, row: dict[str, AttributeValue] = row) -> dict[str, Any]:
-            name = names[j]
-            return {"feature": name, "value": row.get(name), "baseline": baselines.get(name), "contribution": c, "score_impact": s}
+    n = len(rows)
+    features, contributions, impacts, kept = ranked.features, ranked.contributions, ranked.impacts, ranked.kept
 
-        out.append(
-            Explanation.model_validate({"top_positive": [factor(*f) for f in positive], "top_negative": [factor(*f) for f in negative]})
-        )
-    return out
+    def factors(r: int, row: dict[str, AttributeValue]) -> list[dict[str, Any]]:  # row r of `ranked`
+        js, cs, ss = features[r], contributions[r], impacts[r]
+        return [
+            {
+                "feature": (name := names[js[m]]),
+                "value": row.get(name),
+                "baseline": baselines.get(name),
+                "contribution": cs[m],
+                "score_impact": ss[m],
+            }
+            for m in range(kept[r])
+        ]
+
+    # Plain dicts validated in one call: pydantic's core builds the models faster than model_construct can.
+    return [
+        Explanation.model_validate({"top_positive": factors(i, row), "top_negative": factors(n + i, row)}) for i, row in enumerate(rows)
+    ]
 
 
 def same_as_baseline(rows: Sequence[dict[str, AttributeValue]], names: Sequence[str], baselines: dict[str, AttributeValue]) -> np.ndarray:
