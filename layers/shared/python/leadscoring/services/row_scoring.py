@@ -552,7 +552,8 @@ class _Chunk:
     def explanations(self, names: list[str], columns: list[list[Cell]], ranked: RankedFactors) -> list[str | None]:
         """Each row's explanation as the item's JSON text: its top factors, strongest first."""
         baselines = self.model.baselines or {}
-        # Per feature, a factor's text up to its value; the value, contribution and impact follow.
+        # Per feature, a factor's text up to its value; the value, contribution and impact follow. Contributions
+        # repeat (remembered); impacts hardly do (written each time, so they never push the others out).
         heads = [
             f'{{"M":{{"feature":{{"S":{quoted(name)}}},"baseline":{value_text(stored(baselines.get(name)))},"value":' for name in names
         ]
@@ -563,7 +564,7 @@ class _Chunk:
             js, cs, ss = features[r], contributions[r], impacts[r]
             return ",".join(
                 [
-                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{rounded_text(ss[m])}}}}}'
+                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{number_text(ss[m])}}}}}'
                     for m in range(kept[r])
                 ]
             )
