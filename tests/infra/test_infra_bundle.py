@@ -20,4 +20,3 @@ def test_scoring_bundle_is_under_150_mb_unzipped():
     sizes = {name: _size(path) for name, path in parts.items()}
     assert sizes["dependency layer"] > 50 * 1024 * 1024, "the dependency layer looks unbuilt: run make layer"
     assert sum(sizes.values()) < BUDGET_BYTES, {k: round(v / 2**20, 1) for k, v in sizes.items()}
-

@@ -428,9 +428,7 @@ def test_jobs_are_private_to_their_tenant_and_analysts_cannot_start_them(
     assert api.get(f"/batch-score/{job_id}", batch_tenant.analyst).body["status"] == "pending"
 
 
-def test_a_multi_chunk_file_over_http_stores_every_good_lead_once(
-    workflow: str, gateway: Any, make_tenant: Callable[..., Tenant]
-) -> None:
+def test_a_multi_chunk_file_over_http_stores_every_good_lead_once(workflow: str, gateway: Any, make_tenant: Callable[..., Tenant]) -> None:
     """The large-file demo's run and checks (python -m local_stack.batch_demo), at 3,000 rows (several chunks), over real HTTP."""
     from werkzeug.serving import make_server
 

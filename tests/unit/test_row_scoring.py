@@ -447,3 +447,9 @@ def test_column_checks_answer_as_their_per_value_checks():
                 check = checks[field]
                 assert check.values(column) == [check.value(v) for v in column], column
     assert EmailCheck().values([]) == [] and phone_values([]) == []
+
+
+def test_result_rows_are_in_the_results_files_column_order():
+    from leadscoring.domain.batch_files import RESULT_COLUMNS
+
+    assert ResultRow._fields == RESULT_COLUMNS  # the worker writes them to the results file as they are

@@ -30,6 +30,15 @@ def number(value: Decimal | int) -> str:
     return '{"N":"' + str(value) + '"}'
 
 
+def float_text(value: float) -> str:
+    """A float as the store keeps it, the text of Decimal(repr(value)) (data.codec), without building the Decimal
+    when the repr already is that text."""
+    text = repr(value)
+    if "e" in text:  # Decimal writes small and large numbers its own way
+        text = str(Decimal(text))
+    return '{"N":"' + text + '"}'
+
+
 def value_text(value: Any) -> str:
     """Any value of the item shapes lead_to_item / decision_item make: strings, booleans, Decimal or int numbers,
     None, maps and lists. Anything else (a float included) raises rather than guess."""

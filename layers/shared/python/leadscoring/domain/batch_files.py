@@ -99,14 +99,8 @@ def estimate_rows(sample: bytes, size: int, file_format: str, truncated: bool) -
 def csv_lines(rows: Iterable[Sequence[Any]]) -> bytes:
     """CSV text of rows: None is an empty cell, booleans are true/false."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(map(_cells, rows))
+    csv.writer(out, lineterminator="\n").writerows([_cell(value) for value in row] for row in rows)
     return out.getvalue().encode()
-
-
-def _cells(row: Sequence[Any]) -> Sequence[Any]:
-    if None in row or True in row or False in row:  # bools and None need writing; numbers and strings as they are
-        return [_cell(value) for value in row]
-    return row
 
 
 def contiguous_runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

@@ -197,28 +197,31 @@ class TextCheck:
 
     def values(self, column: Sequence[Any]) -> list[str | None]:
         """value() of each raw value: a column of plain strings within the length in a few C calls."""
-        try:
-            stripped = list(map(str.strip, column))
-        except TypeError:  # not all strings
+        stripped = _stripped(column)
+        if stripped is None or max(map(len, filter(None, stripped)), default=0) > self._max:
             return [self.value(v) for v in column]
-        if max(map(len, stripped), default=0) > self._max:
-            return [self.value(v) for v in column]
-        if "" in stripped:  # blank after stripping: missing when empty, undecided when only spaces
-            return [None if text == "" and raw != "" else text for raw, text in zip(column, stripped, strict=True)]
-        return list(stripped)
+        return stripped
 
 
 def phone_values(column: Sequence[Any]) -> list[str | None]:
     """phone_value() of each raw value; a column of plain strings in one match of all its lines."""
-    try:
-        stripped = list(map(str.strip, column))
-    except TypeError:  # not all strings
-        return [phone_value(v) for v in column]
-    joined = "\n".join(stripped)
-    blank_but_spaces = "" in stripped and any(text == "" and raw != "" for raw, text in zip(column, stripped, strict=True))
-    if not blank_but_spaces and joined.count("\n") == len(stripped) - 1 and _PHONE_LINES.fullmatch(joined):
-        return list(stripped)
+    stripped = _stripped(column)
+    if stripped is not None and None not in stripped:  # None: a value of only spaces, which phone_value refuses
+        joined = "\n".join(stripped)  # type: ignore[arg-type]  # checked: no None
+        if joined.count("\n") == len(stripped) - 1 and _PHONE_LINES.fullmatch(joined):
+            return stripped
     return [phone_value(v) for v in column]
+
+
+def _stripped(column: Sequence[Any]) -> list[str | None] | None:
+    """Each value stripped ("" stays "", a value of only spaces is None: undecided); None unless all are strings."""
+    try:
+        stripped: list[str | None] = list(map(str.strip, column))
+    except TypeError:
+        return None
+    if "" in stripped:
+        stripped = [None if text == "" and raw != "" else text for raw, text in zip(column, stripped, strict=True)]
+    return stripped
 
 
 def phone_value(raw: Any) -> str | None:

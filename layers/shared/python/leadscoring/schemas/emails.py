@@ -61,11 +61,11 @@ class EmailCheck:
         parts = _EMAIL_LINES.findall(joined) if joined.count("\n") == n - 1 else []
         if len(parts) != n or max(map(len, column), default=0) > 254:
             return [self.value(v) for v in column]
-        domains = [domain for _, domain in parts]
+        domains = {domain for _, domain in parts}
         known = self._domains
-        for domain in set(domains).difference(known):
+        for domain in domains.difference(known):
             known[domain] = _domain(domain)
-        if any(known[d] != d for d in set(domains)) or max(len(local) for local, _ in parts) > 64:
+        if any(known[d] != d for d in domains) or max(len(local) for local, _ in parts) > 64:
             return [self.value(v) for v in column]  # a domain to lower-case or refuse, a long local part
         if len(known) > MAX_CACHED_DOMAINS:
             known.clear()

@@ -86,8 +86,8 @@ class BatchWorker:
             results_key=f"{job_folder(job_id)}/chunks/{first_row:010d}-results.csv",
             errors_key=f"{job_folder(job_id)}/chunks/{first_row:010d}-errors.csv" if scored.errors else None,
         )
-        results = sorted(scored.results)  # by row
-        self._files.write(client_id, chunk.results_key, csv_lines(r.cells() for r in results), "text/csv")
+        results = sorted(scored.results)  # by row; each in RESULT_COLUMNS order
+        self._files.write(client_id, chunk.results_key, csv_lines(results), "text/csv")
         if chunk.errors_key:
             errors = sorted(scored.errors, key=lambda e: e.row)
             self._files.write(client_id, chunk.errors_key, csv_lines((e.row, e.field, e.message, e.type) for e in errors), "text/csv")

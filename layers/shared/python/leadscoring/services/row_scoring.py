@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from leadscoring.data.leads import LeadRepository
-from leadscoring.data.wire_text import FALSE, NULL, TRUE, map_text, quoted, value_text
+from leadscoring.data.wire_text import FALSE, NULL, TRUE, float_text, map_text, quoted, value_text
 from leadscoring.domain.errors import InvalidInput, field_errors
 from leadscoring.domain.explanations import RankedFactors
 from leadscoring.domain.feature_values import DAYS_SINCE, days_since
@@ -68,7 +68,7 @@ class RowError:
 
 
 class ResultRow(NamedTuple):
-    """A scored row as the job's results file lists it (domain.batch_files.RESULT_COLUMNS)."""
+    """A scored row as the job's results file lists it, in domain.batch_files.RESULT_COLUMNS order."""
 
     row: int  # 1-based data row of the file
     lead_id: str
@@ -77,18 +77,6 @@ class ResultRow(NamedTuple):
     qualified: bool
     priority: str
     grade: str
-
-    def cells(self) -> tuple[int, str, str, float, str, str, str]:
-        """The row's cells as the results file writes them."""
-        return (
-            self.row,
-            self.lead_id,
-            self.external_id or "",
-            self.score,
-            "true" if self.qualified else "false",
-            self.priority,
-            self.grade,
-        )
 
 
 @dataclass
@@ -114,24 +102,16 @@ _ROUNDED: dict[float, str] = {}  # scores (2 places), confidences (4), contribut
 
 def attribute_text(value: Any) -> str:
     """value_text(stored(value)): an attribute value as the item's JSON text."""
-    return number_text(value) if type(value) is float else value_text(value)
-
-
-def number_text(value: float) -> str:
-    """value_text(stored(value)) of a float, without building the Decimal when its repr already is its text."""
-    text = repr(value)
-    if "e" in text:  # Decimal writes small and large numbers its own way
-        text = str(Decimal(text))
-    return '{"N":"' + text + '"}'
+    return float_text(value) if type(value) is float else value_text(value)
 
 
 def rounded_text(value: float) -> str:
-    """number_text of a rounded float, remembered: a chunk's scores, confidences and contributions repeat."""
+    """float_text of a rounded float, remembered: a chunk's scores, confidences and contributions repeat."""
     found = _ROUNDED.get(value)
     if found is None:
         if len(_ROUNDED) > 50_000:
             _ROUNDED.clear()
-        found = _ROUNDED[value] = number_text(value)
+        found = _ROUNDED[value] = float_text(value)
     return found
 
 
@@ -501,7 +481,7 @@ class _Chunk:
         digests = [sha256(f'{{"features":{{{text}{hash_tail}'.encode()).hexdigest() for text in canonical]
         lead_items, decision_items, results = out.lead_items, out.decision_items, out.results
         scores, confidences, qualifieds, priorities, grades = score_columns(probabilities, completeness, thresholds)
-        probability_texts = list(map(number_text, round_half_even(probabilities, 6).tolist()))
+        probability_texts = list(map(float_text, round_half_even(probabilities, 6).tolist()))
         for row, (email, name, phone, company, source, external_id), attributes, lead_id, digest, outcome, probability, explanation in zip(
             accepted.rows,
             accepted.identities,
@@ -564,7 +544,7 @@ class _Chunk:
             js, cs, ss = features[r], contributions[r], impacts[r]
             return ",".join(
                 [
-                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{number_text(ss[m])}}}}}'
+                    f'{heads[js[m]]}{columns[js[m]][i].wire},"contribution":{rounded_text(cs[m])},"score_impact":{float_text(ss[m])}}}}}'
                     for m in range(kept[r])
                 ]
             )
