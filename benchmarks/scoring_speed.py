@@ -214,10 +214,10 @@ def settings_environment() -> dict[str, str]:
 
     return {
         **local_environment("http://127.0.0.1:9"),  # discard port: a stray call would fail, not hang
-        # Disabled, Powertools still prints the metric set once it holds 100 values (it never clears it), so it
-        # needs its namespace; those lines go to /dev/null with the rest of stdout while timing.
-        "POWERTOOLS_METRICS_DISABLED": "true",
+        # Metrics on, as deployed: each call prints its EMF line (to /dev/null with the rest of stdout while timing).
+        "POWERTOOLS_METRICS_DISABLED": "false",
         "POWERTOOLS_METRICS_NAMESPACE": "LeadScoring",
+        # Tracing off: locally there is no X-Ray daemon to send segments to.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_SERVICE_NAME": "leadscoring-score",
@@ -245,7 +245,7 @@ def warm_single_lead(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
     service = tenants.service(config_cache_seconds=5.0)
     lead_inputs = [LeadInput.model_validate(b) for b in bodies]
     with environment(settings_environment()), installed(service), stdout_discarded(), warnings.catch_warnings():
-        # Powertools warns whenever its (never cleared, see settings_environment) metric set happens to be empty.
+        # Powertools warns for a call that adds no metric (a refused request would): noise while timing.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         handler = load_function("score").lambda_handler
         context = LocalLambdaContext("score")
@@ -291,8 +291,9 @@ def warm_single_lead(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
     return {
         "what": (
             "per call, warm: handler = lambda_handler(event, context) of functions/score/app.py (REST proxy event in, response out) "
-            "with in-memory storage; service_score_lead = ScoringService.score_lead on a parsed LeadInput (the handler minus "
-            "Powertools routing, request validation and response serialization); onnx_* = LoadedModel alone; sklearn_predict_proba = "
+            "with in-memory storage, Powertools logging and metrics on (each call prints its EMF line), tracing off; "
+            "service_score_lead = ScoringService.score_lead on a parsed LeadInput (the handler minus the entry point, body "
+            "parsing and response serialization); onnx_* = LoadedModel alone; sklearn_predict_proba = "
             "the fitted pipeline (n_jobs=1) on a prebuilt one-row frame, sklearn_frame_of = building that frame"
         ),
         "leads": f"{POOL_LEADS} demo leads (seed {POOL_SEED}), cycled; the same leads on every path",

@@ -2,6 +2,7 @@
 
 from leadscoring.api.entrypoint import http_function
 from leadscoring.api.routers.conversions import router as conversions
+from leadscoring.api.routers.leads import SCORE_DIRECT
 from leadscoring.api.routers.leads import router as leads
 
-app, lambda_handler = http_function(leads, conversions)
+app, lambda_handler = http_function(leads, conversions, direct=(SCORE_DIRECT,))

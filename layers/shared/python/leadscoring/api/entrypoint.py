@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadscoring.api.direct import DirectRoute, DirectRoutes
 from leadscoring.api.resolver import create_resolver, handle
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -25,11 +26,13 @@ tracer = None if Tracer._is_tracer_disabled() else Tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LeadScoring"))
 
 
-def http_function(*routers: Router) -> tuple[APIGatewayRestResolver, Handler]:
+def http_function(*routers: Router, direct: tuple[DirectRoute, ...] = ()) -> tuple[APIGatewayRestResolver, Handler]:
+    """`direct`: routes a valid request reaches without the resolver (api/direct.py); each is also a router's route."""
     app = create_resolver(*routers)
+    direct_routes = DirectRoutes(direct) if direct else None
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handle(app, event, context)
+        return handle(app, event, context, direct_routes)
 
     # Outermost first: logging context, tracing (when on), metrics. log_event stays off: bodies carry PII.
     handler: Handler = metrics.log_metrics(resolve)

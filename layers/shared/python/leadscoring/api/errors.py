@@ -23,9 +23,25 @@ def error_response(status: int, code: str, message: str, details: list[dict[str,
     return Response(status_code=status, content_type="application/json", body=json.dumps(error_body(code, message, details)))
 
 
+def proxy_json(status: int, body: str) -> dict[str, Any]:
+    """A raw API Gateway proxy result, for answers given without the resolver."""
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
 def proxy_error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The same error as a raw API Gateway proxy result, for checks made before the resolver runs."""
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error_body(code, message, details))}
+    return proxy_json(status, json.dumps(error_body(code, message, details)))
+
+
+def internal_error() -> dict[str, Any]:
+    """The resolver's answer to an unhandled exception, as a proxy result; call it in the `except` block."""
+    return proxy_error(*_logged_bug())
+
+
+def _logged_bug() -> tuple[int, str, str]:
+    # A 5xx is always a bug: log it with the correlation id, tell the caller nothing internal.
+    logger.exception("Unhandled error")
+    return 500, "INTERNAL_ERROR", "An internal error occurred; it has been logged"
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -51,6 +67,4 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)
     def _bug(exc: Exception) -> Response:
-        # A 5xx is always a bug: log it with the correlation id, tell the caller nothing internal.
-        logger.exception("Unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "An internal error occurred; it has been logged")
+        return error_response(*_logged_bug())

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadscoring.api.context import authorize
+from leadscoring.api.direct import DirectRoutes
 from leadscoring.api.errors import proxy_error, register_error_handlers
 from leadscoring.domain.errors import DomainError
 from leadscoring.settings import get_settings
@@ -24,8 +25,11 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Check size and role before the resolver, so a 413 or 403 is never masked by body validation."""
+def handle(
+    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, direct: DirectRoutes | None = None
+) -> dict[str, Any]:
+    """Check size and role before the resolver, so a 413 or 403 is never masked by body validation; then a
+    direct route (api/direct.py) answers the request if it takes it, else the resolver."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded") and not _utf8(body):
         # Powertools would fail decoding it (a 500); JSON is UTF-8.
@@ -44,7 +48,8 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
         authorize(event)
     except DomainError as exc:
         return proxy_error(exc.status, exc.code, exc.message, exc.details)
-    return app.resolve(_as_json(event), context)
+    answer = direct.answer(event, context) if direct is not None else None
+    return answer if answer is not None else app.resolve(_as_json(event), context)
 
 
 def _utf8(encoded: str | bytes) -> bool:

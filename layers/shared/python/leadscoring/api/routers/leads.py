@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadscoring import API_PREFIX
 from leadscoring.api.context import IDEMPOTENCY_PARAMETER, idempotency_key_of, principal_of
+from leadscoring.api.direct import DirectRoute
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.schemas.base import StorableFloat
@@ -38,12 +40,21 @@ _LEAD_RESPONSE: dict[int, OpenAPIResponse] = {
     openapi_extensions={"parameters": [IDEMPOTENCY_PARAMETER]},  # read by idempotency_key_of, not by Powertools
 )
 def score(lead: Annotated[LeadInput, Body()]):  # type: ignore[no-untyped-def]  # no return annotation: see _LEAD_RESPONSE
+    body = scored_lead(router.current_event.raw_event, lead, router.lambda_context)
+    return Response(status_code=200, content_type="application/json", body=body)
+
+
+def scored_lead(event: dict[str, Any], lead: LeadInput, context: LambdaContext) -> str:
+    """POST /score's work, shared by the resolver's route and the direct one: the scored lead as JSON text."""
     started = time.perf_counter()
-    event = router.current_event.raw_event
-    scored = idempotent_scoring().score(principal_of(event), lead, idempotency_key_of(event), router.lambda_context)
+    scored = idempotent_scoring().score(principal_of(event), lead, idempotency_key_of(event), context)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
-    return Response(status_code=200, content_type="application/json", body=scored.model_dump_json())
+    return scored.model_dump_json()
+
+
+# A valid POST /score skips the resolver (api/direct.py); the route above still answers every invalid one.
+SCORE_DIRECT = DirectRoute("POST", f"{API_PREFIX}/score", LeadInput, scored_lead)
 
 
 @router.get(f"{API_PREFIX}/leads", summary="List scored leads", tags=["Lead scoring"])
