@@ -1,4 +1,4 @@
-"""Redelivered webhooks (Idempotency-Key) and synchronous batches, through the gateway against moto."""
+"""Redelivered webhooks (Idempotency-Key header or CRM event id) and synchronous batches, through the gateway against moto."""
 
 from __future__ import annotations
 
@@ -79,6 +79,73 @@ def test_an_idempotency_record_expires_with_the_invocation(api: Api, tenant: Ten
     assert api.post("/score", tenant.integration, body=_demo(unique, 0), headers={"Idempotency-Key": f"expiry-{unique}"}).status == 200
     [record] = [r for r in _idempotency_records(tables) if r["id"] not in known]
     assert "in_progress_expiration" in record
+
+
+# -- CRM event id ---------------------------------------------------------------------------------------------
+
+
+def test_a_redelivery_with_the_same_event_id_scores_once(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    body = {**_demo(unique, 0), "event_id": f"crm-event-{unique}"}
+    before = tables.counts()
+
+    first = api.post("/score", tenant.integration, body=body)
+    again = api.post("/score", tenant.integration, body=body)
+
+    assert first.status == 200 and again.status == 200
+    assert again.body == first.body
+    assert "event_id" not in first.body  # the delivery's id, not the lead's
+    assert tables.counts() == (before[0] + 1, before[1] + 1), "a redelivery must not write a second decision"
+
+
+def test_the_same_event_id_with_another_lead_is_refused(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    event_id = f"crm-reused-{unique}"
+    assert api.post("/score", tenant.integration, body={**_demo(unique, 0), "event_id": event_id}).status == 200
+    before = tables.counts()
+
+    reply = api.post("/score", tenant.integration, body={**_demo(unique, 1), "event_id": event_id})
+
+    error = assert_error(reply, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert error["details"][0]["field"] == "event_id"
+    assert tables.counts() == before
+
+
+def test_event_ids_and_header_keys_are_separate_and_scoped_to_the_tenant(
+    api: Api, tenant: Tenant, other_tenant: Tenant, tables: Tables, unique: str
+) -> None:
+    shared = f"same-text-{unique}"
+    by_header = api.post("/score", tenant.integration, body=_demo(unique, 0), headers={"Idempotency-Key": shared})
+    by_event = api.post("/score", tenant.integration, body={**_demo(unique, 1), "event_id": shared})
+    theirs = api.post("/score", other_tenant.integration, body={**_demo(unique, 2), "event_id": shared})
+    assert (by_header.status, by_event.status, theirs.status) == (200, 200, 200), (by_event.body, theirs.body)
+    assert len({by_header.body["id"], by_event.body["id"], theirs.body["id"]}) == 3
+    assert theirs.body["client_id"] == other_tenant.client_id
+
+    # Both on one delivery: a redelivery names it by both.
+    both = {**_demo(unique, 3), "event_id": f"both-{unique}"}
+    first = api.post("/score", tenant.integration, body=both, headers={"Idempotency-Key": f"both-{unique}"})
+    before = tables.counts()
+    again = api.post("/score", tenant.integration, body=both, headers={"Idempotency-Key": f"both-{unique}"})
+    assert first.status == again.status == 200 and again.body == first.body
+    assert tables.counts() == before
+
+
+@pytest.mark.parametrize("event_id", ["", "e" * 201, 17])
+def test_a_bad_event_id_is_422_and_writes_nothing(api: Api, tenant: Tenant, tables: Tables, unique: str, event_id: Any) -> None:
+    before = tables.counts()
+    reply = api.post("/score", tenant.integration, body={**_demo(unique, 0), "event_id": event_id})
+    error = assert_error(reply, 422, "VALIDATION_ERROR")
+    assert error["details"][0]["field"] == "event_id"
+    assert tables.counts() == before
+
+
+def test_an_event_id_in_a_batch_item_is_that_items_error(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    """A batch is not deduplicated by delivery: an event id there would be silently meaningless, so it is refused."""
+    reply = api.post("/batch-score", tenant.integration, body={"leads": [{**_demo(unique, 0), "event_id": "e-1"}, _demo(unique, 1)]})
+    assert reply.status == 200, reply.body
+    assert reply.body["summary"]["scored"] == 1 and reply.body["summary"]["invalid"] == 1
+    refused, scored = reply.body["results"]
+    assert (refused["status"], scored["status"]) == ("invalid", "scored")
+    assert [d["field"] for d in refused["error"]["details"]] == ["leads.0.event_id"]
 
 
 # -- POST /batch-score ----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from leadscoring.api.routers.leads import SCORE_DIRECT
 from leadscoring.demo_data import generate
 from leadscoring.domain.errors import Conflict
 from leadscoring.routes import find
-from leadscoring.schemas.lead import LeadInput
+from leadscoring.schemas.lead import LeadInput, ScoreRequest
 
 VALID = json.dumps(generate(1, seed=5)[0].lead)
 
@@ -31,7 +31,7 @@ TRICKY = [
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"email_open_rate": NaN}}}',
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"email_open_rate": Infinity}}}',
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"email_open_rate": 1e400}}}',
-    '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"page_views": 100000000000000000000000000000}}}',
+    '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"page_views": ' + "9" * 30 + "}}}",
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"page_views": "12"}}}',
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"page_views": true}}}',
     '{"email": "a@example.com", "name": "N", "source": "webinar", "attributes": {"behavioral": {"page_views": -0}}}',
@@ -57,18 +57,25 @@ TRICKY = [
     "",
     _edited('"source": "', '"source": "  '),
     _edited('"name": "', '"name": "\\t'),
+    _edited('{"email"', '{"event_id": "crm-event-1", "email"'),
+    _edited('{"email"', '{"event_id": "  crm-event-2 ", "email"'),
+    _edited('{"email"', '{"event_id": "", "email"'),
+    _edited('{"email"', '{"event_id": null, "email"'),
+    _edited('{"email"', '{"event_id": 17, "email"'),
+    _edited('{"email"', '{"event_id": "' + "e" * 201 + '", "email"'),
 ]
 
 
-def _resolver_parse(text: str) -> LeadInput:
+def _resolver_parse(text: str) -> ScoreRequest:
     """What the resolver's route gets: Powertools parses the body with json.loads, then validates the dict."""
-    return LeadInput.model_validate(json.loads(text))
+    return ScoreRequest.model_validate(json.loads(text))
 
 
 @pytest.mark.parametrize("text", [json.dumps(d.lead) for d in generate(40, seed=11)] + TRICKY)
 def test_a_body_the_direct_route_takes_is_the_lead_the_resolver_would_take(text: str) -> None:
+    assert SCORE_DIRECT.body is ScoreRequest
     try:
-        direct = LeadInput.model_validate_json(text)
+        direct = ScoreRequest.model_validate_json(text)
     except ValidationError:
         return  # the resolver answers it, with its own error
     resolver = _resolver_parse(text)
@@ -80,7 +87,7 @@ def test_the_battery_has_bodies_on_both_sides() -> None:
     taken = refused = 0
     for text in TRICKY:
         try:
-            LeadInput.model_validate_json(text)
+            ScoreRequest.model_validate_json(text)
             taken += 1
         except ValidationError:
             refused += 1
@@ -91,6 +98,17 @@ def test_the_score_direct_route_is_post_score_of_the_score_function() -> None:
     assert SCORE_DIRECT.path.startswith(API_PREFIX)
     route = find(SCORE_DIRECT.method, SCORE_DIRECT.path)
     assert route is not None and route.function == "score" and route.path == "/score"
+
+
+def test_a_score_request_is_its_lead_and_an_optional_event_id() -> None:
+    body = json.loads(VALID)
+    request = ScoreRequest.model_validate({**body, "event_id": "crm-7"})
+    assert request.event_id == "crm-7"
+    lead = request.lead()
+    assert type(lead) is LeadInput and lead == LeadInput.model_validate(body)
+    assert lead.model_dump(mode="json") == LeadInput.model_validate(body).model_dump(mode="json")
+    assert lead.model_fields_set == LeadInput.model_validate(body).model_fields_set
+    assert ScoreRequest.model_validate(body).event_id is None
 
 
 def _event(body: str | None, *, method: str = "POST", resource: str = "/r", encoded: bool = False) -> dict[str, Any]:
@@ -110,7 +128,7 @@ def test_a_valid_body_is_answered_with_what_the_route_returns() -> None:
 
     answer = _routes(run).answer(_event(VALID), None)  # type: ignore[arg-type]
     assert answer == {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
-    assert seen == [_resolver_parse(VALID)]
+    assert seen == [LeadInput.model_validate(json.loads(VALID))]
 
 
 @pytest.mark.parametrize(

@@ -76,10 +76,13 @@ def test_the_idempotency_key_header_is_read_in_any_case_and_bounded():
         assert raised.value.details == [{"field": "Idempotency-Key", "message": raised.value.details[0]["message"], "type": kind}]
 
 
-def test_the_openapi_document_declares_the_idempotency_key_header_of_post_score():
+def test_the_openapi_document_declares_the_idempotency_key_header_and_event_id_of_post_score():
     from local_stack.openapi import build_openapi
 
-    operation = build_openapi()["paths"]["/api/v1/leadscoring/score"]["post"]
+    document = build_openapi()
+    operation = document["paths"]["/api/v1/leadscoring/score"]["post"]
     [parameter] = operation["parameters"]
     assert (parameter["name"], parameter["in"], parameter["schema"]["maxLength"]) == ("Idempotency-Key", "header", 200)
-    assert "LeadInput" in str(operation["requestBody"])
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ScoreRequest"}
+    body = document["components"]["schemas"]["ScoreRequest"]["properties"]
+    assert {"email", "name", "source", "attributes", "event_id"} <= set(body)

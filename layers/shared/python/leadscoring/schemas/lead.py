@@ -98,6 +98,23 @@ class LeadInput(InputModel):
     __str__ = __repr__
 
 
+class ScoreRequest(LeadInput):
+    """POST /score's body: the lead, and the sending CRM's id for this delivery when it has one."""
+
+    event_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description=(
+            "The sending CRM's id for this delivery (its event or message id): a redelivery with the same id scores "
+            "once and gets the same response, as with an Idempotency-Key header"
+        ),
+    )
+
+    def lead(self) -> LeadInput:
+        """The lead alone, as the scoring path and the idempotency record's payload check see it."""
+        fields = {name: getattr(self, name) for name in LeadInput.model_fields}
+        return LeadInput.model_construct(_fields_set=self.model_fields_set - {"event_id"}, **fields)
+
+
 Priority = Literal["high", "medium", "low"]
 Grade = Literal["A", "B", "C", "D"]
 

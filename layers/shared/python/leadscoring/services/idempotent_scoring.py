@@ -29,7 +29,8 @@ class IdempotentScoring:
     def __init__(self, scoring: ScoringService, store: BasePersistenceLayer, ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS) -> None:
         self._scoring = scoring
         self._config = config = IdempotencyConfig(
-            event_key_jmespath="[client_id, idempotency_key]",
+            # A header key and a CRM event id are separate spaces: the same text in each names two deliveries.
+            event_key_jmespath="[client_id, idempotency_key, event_id]",
             payload_validation_jmespath="lead",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=ttl_seconds,
@@ -43,8 +44,16 @@ class IdempotentScoring:
 
         self._score_once = score_once
 
-    def score(self, principal: Principal, lead_input: LeadInput, idempotency_key: str | None, context: LambdaContext | None) -> Lead:
-        if not idempotency_key:
+    def score(
+        self,
+        principal: Principal,
+        lead_input: LeadInput,
+        idempotency_key: str | None,
+        context: LambdaContext | None,
+        event_id: str | None = None,
+    ) -> Lead:
+        """Score once per delivery, a delivery being named by its Idempotency-Key header, its CRM event id, or both."""
+        if not idempotency_key and not event_id:
             return self._scoring.score_lead(principal, lead_input)
         if context is not None:
             # An invocation that dies mid-way leaves its record IN_PROGRESS only until its own timeout, not for the TTL.
@@ -54,15 +63,17 @@ class IdempotentScoring:
             "role": principal.role.value,
             "key_id": principal.key_id,
             "idempotency_key": idempotency_key,
+            "event_id": event_id,
             "lead": lead_input.model_dump(mode="json"),
         }
         try:
             stored = self._score_once(request=request)
             return Lead.model_validate({**stored, **lead_input.model_dump(include=set(PERSONAL_FIELDS))})
         except IdempotencyValidationError as exc:
+            field = "Idempotency-Key" if idempotency_key else "event_id"
             raise IdempotencyKeyReused(
-                "This Idempotency-Key was already used with a different lead",
-                [{"field": "Idempotency-Key", "message": "reuse a key only to redeliver the same lead", "type": "idempotency_key_reused"}],
+                f"This {field} was already used with a different lead",
+                [{"field": field, "message": "reuse it only to redeliver the same lead", "type": "idempotency_key_reused"}],
             ) from exc
         except IdempotencyAlreadyInProgressError as exc:
             raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly") from exc

@@ -17,7 +17,7 @@ from leadscoring.api.direct import DirectRoute
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.schemas.base import StorableFloat
-from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput, LeadPage
+from leadscoring.schemas.lead import ConversionStatus, Lead, LeadPage, ScoreRequest
 from leadscoring.services.wiring import idempotent_scoring, lead_repository
 
 router = Router()
@@ -39,22 +39,22 @@ _LEAD_RESPONSE: dict[int, OpenAPIResponse] = {
     responses=_LEAD_RESPONSE,
     openapi_extensions={"parameters": [IDEMPOTENCY_PARAMETER]},  # read by idempotency_key_of, not by Powertools
 )
-def score(lead: Annotated[LeadInput, Body()]):  # type: ignore[no-untyped-def]  # no return annotation: see _LEAD_RESPONSE
-    body = scored_lead(router.current_event.raw_event, lead, router.lambda_context)
+def score(request: Annotated[ScoreRequest, Body()]):  # type: ignore[no-untyped-def]  # no return annotation: see _LEAD_RESPONSE
+    body = scored_lead(router.current_event.raw_event, request, router.lambda_context)
     return Response(status_code=200, content_type="application/json", body=body)
 
 
-def scored_lead(event: dict[str, Any], lead: LeadInput, context: LambdaContext) -> str:
+def scored_lead(event: dict[str, Any], request: ScoreRequest, context: LambdaContext) -> str:
     """POST /score's work, shared by the resolver's route and the direct one: the scored lead as JSON text."""
     started = time.perf_counter()
-    scored = idempotent_scoring().score(principal_of(event), lead, idempotency_key_of(event), context)
+    scored = idempotent_scoring().score(principal_of(event), request.lead(), idempotency_key_of(event), context, request.event_id)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     return scored.model_dump_json()
 
 
 # A valid POST /score skips the resolver (api/direct.py); the route above still answers every invalid one.
-SCORE_DIRECT = DirectRoute("POST", f"{API_PREFIX}/score", LeadInput, scored_lead)
+SCORE_DIRECT = DirectRoute("POST", f"{API_PREFIX}/score", ScoreRequest, scored_lead)
 
 
 @router.get(f"{API_PREFIX}/leads", summary="List scored leads", tags=["Lead scoring"])
