@@ -125,7 +125,7 @@ def test_the_openapi_document_lists_every_route(stack: Stack) -> None:
     for route in ROUTES:
         assert route.full_path in document["paths"], route
         assert route.method.lower() in document["paths"][route.full_path], route
-    assert "LeadInput" in json.dumps(document["components"]["schemas"])
+    assert "ScoreRequest" in json.dumps(document["components"]["schemas"])  # POST /score's body: the lead and its event_id
 
 
 def test_swagger_ui_and_its_assets_load(stack: Stack) -> None:
