@@ -97,6 +97,17 @@ def test_a_redelivery_with_the_same_event_id_scores_once(api: Api, tenant: Tenan
     assert tables.counts() == (before[0] + 1, before[1] + 1), "a redelivery must not write a second decision"
 
 
+def test_the_decision_record_names_the_delivery_that_brought_the_lead(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
+    both = api.post(
+        "/score", tenant.integration, body={**_demo(unique, 0), "event_id": f"evt-{unique}"}, headers={"Idempotency-Key": f"key-{unique}"}
+    )
+    plain = api.post("/score", tenant.integration, body=_demo(unique, 1))
+    assert both.status == plain.status == 200
+    decisions = {e["lead_id"]: e for e in tables.audit(tenant.client_id) if e.get("type") == "decision"}
+    assert decisions[both.body["id"]]["details"]["delivery"] == {"idempotency_key": f"key-{unique}", "event_id": f"evt-{unique}"}
+    assert "delivery" not in decisions[plain.body["id"]]["details"]
+
+
 def test_the_same_event_id_with_another_lead_is_refused(api: Api, tenant: Tenant, tables: Tables, unique: str) -> None:
     event_id = f"crm-reused-{unique}"
     assert api.post("/score", tenant.integration, body={**_demo(unique, 0), "event_id": event_id}).status == 200

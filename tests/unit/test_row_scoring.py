@@ -209,6 +209,7 @@ def reference(tenants, rows, first_row, job_id="job-1"):
             explanations[0] if explanations else None,
             None,
             SCORED_AT,
+            None,  # a file row comes with no delivery of its own
         )
         decision = decision.model_copy(
             update={

@@ -39,7 +39,8 @@ class IdempotentScoring:
         @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
         def score_once(request: dict[str, Any]) -> dict[str, Any]:
             principal = Principal(client_id=request["client_id"], role=Role(request["role"]), key_id=request["key_id"])
-            lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]))
+            delivery = {name: request[name] for name in ("idempotency_key", "event_id") if request.get(name)}
+            lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]), delivery)
             return lead.model_dump(mode="json", exclude=set(PERSONAL_FIELDS))
 
         self._score_once = score_once

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from leadscoring.data.audit import new_event_id
@@ -66,11 +66,13 @@ class ScoringService:
         onnx_bytes, metadata = self._registry.load_artifact(client_id, model_id, version)
         return load_model(model_id, version, onnx_bytes, metadata)
 
-    def score_lead(self, principal: Principal, lead_input: LeadInput) -> Lead:
+    def score_lead(self, principal: Principal, lead_input: LeadInput, delivery: Mapping[str, str] | None = None) -> Lead:
+        """`delivery`: what named the request that brought the lead (its Idempotency-Key, the CRM's event id), kept
+        on the decision record so a CRM event can be traced to the decision it produced."""
         self.validate(principal.client_id, lead_input)
-        return self.score_valid(principal, [lead_input])[0]
+        return self.score_valid(principal, [lead_input], delivery)[0]
 
-    def score_valid(self, principal: Principal, inputs: Sequence[LeadInput]) -> list[Lead]:
+    def score_valid(self, principal: Principal, inputs: Sequence[LeadInput], delivery: Mapping[str, str] | None = None) -> list[Lead]:
         """Score leads already validated, in one model run, and store each with its decision record.
 
         A stored lead keeps its conversion state; if a conversion lands between reading it and writing the new
@@ -99,6 +101,7 @@ class ScoringService:
                     explanations[n] if explanations else None,
                     existing.get(ids[n]),
                     now,
+                    delivery,
                 )
                 for n in pending
             ]
@@ -124,6 +127,7 @@ class ScoringService:
         explanation: Explanation | None,
         existing: Lead | None,
         now: datetime,
+        delivery: Mapping[str, str] | None,
     ) -> tuple[Lead, AuditEvent]:
         outcome = score_from_probability(probability, completeness(flat, model.schema), config.thresholds)
         lead = Lead(
@@ -166,6 +170,7 @@ class ScoringService:
                 "grade": outcome.grade,
                 "updated_existing": existing is not None,
                 "explanation": explanation.model_dump(mode="json") if explanation else None,
+                **({"delivery": dict(delivery)} if delivery else {}),
             },
         )
         return lead, decision
