@@ -42,7 +42,7 @@ def test_installed_fakes_are_what_the_score_route_calls_and_the_wiring_is_restor
     lead_input = LeadInput.model_validate(generate(1, seed=32)[0].lead)
     principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="k")
     with environment(settings_environment()), installed(tenants.service(config_cache_seconds=5.0)):
-        lead = wiring.idempotent_scoring().score(principal, lead_input, None, None)
+        lead = wiring.idempotent_scoring().score(principal, lead_input, None, None, None)
     expected = load_model("m", "1", trained.onnx_bytes, trained.metadata).predict_proba([flatten(lead_input.attributes)])
     assert lead.score == pytest.approx(float(expected[0]) * 100, abs=0.006)
     assert lead.explanation is not None

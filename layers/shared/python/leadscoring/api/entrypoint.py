@@ -29,10 +29,10 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Lead
 def http_function(*routers: Router, direct: tuple[DirectRoute, ...] = ()) -> tuple[APIGatewayRestResolver, Handler]:
     """`direct`: routes a valid request reaches without the resolver (api/direct.py); each is also a router's route."""
     app = create_resolver(*routers)
-    direct_routes = DirectRoutes(direct) if direct else None
+    direct_routes = DirectRoutes(direct)
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handle(app, event, context, direct_routes)
+        return handle(app, direct_routes, event, context)
 
     # Outermost first: logging context, tracing (when on), metrics. log_event stays off: bodies carry PII.
     handler: Handler = metrics.log_metrics(resolve)

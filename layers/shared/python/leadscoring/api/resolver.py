@@ -25,9 +25,7 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def handle(
-    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, direct: DirectRoutes | None = None
-) -> dict[str, Any]:
+def handle(app: APIGatewayRestResolver, direct: DirectRoutes, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Check size and role before the resolver, so a 413 or 403 is never masked by body validation; then a
     direct route (api/direct.py) answers the request if it takes it, else the resolver."""
     body = event.get("body") or ""
@@ -48,7 +46,7 @@ def handle(
         authorize(event)
     except DomainError as exc:
         return proxy_error(exc.status, exc.code, exc.message, exc.details)
-    answer = direct.answer(event, context) if direct is not None else None
+    answer = direct.answer(event, context)
     return answer if answer is not None else app.resolve(_as_json(event), context)
 
 

@@ -50,8 +50,8 @@ class IdempotentScoring:
         principal: Principal,
         lead_input: LeadInput,
         idempotency_key: str | None,
+        event_id: str | None,
         context: LambdaContext | None,
-        event_id: str | None = None,
     ) -> Lead:
         """Score once per delivery, a delivery being named by its Idempotency-Key header, its CRM event id, or both."""
         if not idempotency_key and not event_id:

@@ -47,7 +47,7 @@ def score(request: Annotated[ScoreRequest, Body()]):  # type: ignore[no-untyped-
 def scored_lead(event: dict[str, Any], request: ScoreRequest, context: LambdaContext) -> str:
     """POST /score's work, shared by the resolver's route and the direct one: the scored lead as JSON text."""
     started = time.perf_counter()
-    scored = idempotent_scoring().score(principal_of(event), request.lead(), idempotency_key_of(event), context, request.event_id)
+    scored = idempotent_scoring().score(principal_of(event), request.lead(), idempotency_key_of(event), request.event_id, context)
     metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     return scored.model_dump_json()
