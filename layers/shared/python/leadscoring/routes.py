@@ -73,8 +73,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/config", "config", READERS, "Get scoring configuration"),
     Route("PUT", "/config", "config", ADMINS, "Update configuration"),
     Route("GET", "/features", "config", READERS, "List scoring features"),
-    Route("POST", "/features", "config", ADMINS, "Create feature", implemented=False),
-    Route("PUT", "/features/{id}", "config", ADMINS, "Update feature", implemented=False),
+    Route("POST", "/features", "config", ADMINS, "Create feature"),
+    Route("PUT", "/features/{id}", "config", ADMINS, "Update feature"),
     # Audit
     Route("GET", "/audit/events", "audit", READERS, "List audit events (decisions and changes)"),
 )

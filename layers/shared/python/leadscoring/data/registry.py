@@ -169,6 +169,19 @@ class ConfigRepository:
             return None
         return [ScoringFeature.model_validate({k: v for k, v in from_item(i).items() if k not in ("client_id", "item")}) for i in items]
 
+    def put_feature(self, client_id: str, feature: ScoringFeature, *, new: bool) -> bool:
+        """Write one definition: a new one only if the name is free, a changed one only if it is there.
+        False when that condition did not hold (nothing written)."""
+        item = _item(client_id, FEATURE_PREFIX + feature.name, feature.model_dump(mode="json", exclude_none=True))
+        condition = "attribute_not_exists(#i)" if new else "attribute_exists(#i)"
+        try:
+            aws.dynamodb().Table(self._table).put_item(Item=item, ConditionExpression=condition, ExpressionAttributeNames={"#i": "item"})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def put_features(self, client_id: str, features: list[ScoringFeature]) -> None:
         with aws.dynamodb().Table(self._table).batch_writer() as batch:
             for feature in features:

@@ -55,6 +55,10 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class FeatureExists(Conflict):
+    code = "FEATURE_EXISTS"
+
+
 class VersionExists(Conflict):
     code = "VERSION_EXISTS"
 

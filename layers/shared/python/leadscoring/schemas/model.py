@@ -134,6 +134,32 @@ class FeatureList(StoredModel):
     items: list[ScoringFeature]
 
 
+class FeatureUpdate(InputModel):
+    """Send any of the fields; the others keep their values. The name is the feature's id and never changes."""
+
+    type: FeatureType | None = None
+    weight: Annotated[float, Field(ge=0, le=10)] | None = None
+    transformation: str | None = Field(default=None, description="null removes it")
+    validation_rules: list[ValidationRule] | None = None
+    is_active: bool | None = None
+    family: FeatureFamily | None = None
+    description: str | None = Field(default=None, description="null removes it")
+
+    @model_validator(mode="after")
+    def _something(self) -> FeatureUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+    @field_validator("type", "weight", "validation_rules", "is_active", "family", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        # Only sent values reach here: leaving a field out keeps it, but these have no "none" to clear them to.
+        if value is None:
+            raise ValueError("cannot be null: send a value, or leave the field out to keep it")
+        return value
+
+
 ModelId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 FeatureName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 TimeBudget = Annotated[float, Field(ge=5, le=900, description="Seconds the hyperparameter search may take")]
