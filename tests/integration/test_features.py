@@ -69,6 +69,11 @@ def test_a_created_feature_is_listed_with_the_catalog_and_leads_may_carry_it(api
     assert "attributes.engagement.trial_days_used" in error_fields(refused)
     assert refused.status == 422
 
+    batch = [_lead_with(unique + "b", "engagement", trial_days_used=3), _lead_with(unique + "c", "engagement", trial_days_used=-1)]
+    batched = api.post("/batch-score", fresh.integration, body={"leads": batch})
+    assert batched.status == 200, batched.body
+    assert [r["status"] for r in batched.body["results"]] == ["scored", "invalid"]
+
     [change] = _feature_changes(tables, fresh.client_id)
     details = change["details"]
     assert details["feature"] == "trial_days_used" and details["change"] == "feature trial_days_used created"
