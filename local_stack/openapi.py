@@ -65,6 +65,7 @@ ROUTE_ERRORS: dict[tuple[str, str], dict[int, str]] = {
         503: "TRAINING_UNAVAILABLE: training is not configured here",
     },
     ("GET", "/audit/events"): {400: "MALFORMED_REQUEST: `cursor` was not issued by this API for this query"},
+    ("POST", "/features"): {409: "FEATURE_EXISTS: a feature with this name exists (the catalog's included)"},
 }
 
 
@@ -77,6 +78,7 @@ OTHER_SUCCESS: dict[tuple[str, str], tuple[dict[int, str], bool]] = {
     ),
     ("POST", "/batch-score/{job_id}/start"): ({202: "Accepted: the job has started"}, True),
     ("POST", "/models/{id}/train"): ({202: "Accepted: the training run has started"}, True),
+    ("POST", "/features"): ({201: "Created: the feature, as stored"}, True),
 }
 
 
