@@ -20,6 +20,7 @@ import requests
 from botocore.awsrequest import AWSResponse
 
 from leadscoring.data import aws
+from leadscoring.data.leads import LeadRepository
 from leadscoring.demo_data import generate
 from leadscoring.resources import LEADS, REGISTRY
 from leadscoring.services import wiring
@@ -229,6 +230,42 @@ def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(ap
         assert after[lead_id]["scored_at"] != lead["scored_at"]  # rescored by the second job
     assert after[converted]["conversion_status"] == "converted" and float(after[converted]["revenue"]) == 1200.0
     assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 250
+
+
+def test_a_conversion_recorded_while_a_rerun_writes_its_chunk_is_kept(
+    api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second run reads a lead, a conversion lands, then the run writes: the conversion stays, the lead is
+    still re-scored, and nothing is duplicated."""
+    prefix = f"race-{uuid.uuid4().hex[:6]}"
+    put(batch_tenant, "imports/race.csv", csv_file([flat_row(lead) for lead in demo_leads(60, prefix, seed=9)]))
+    first = run_file(api, batch_tenant, "imports/race.csv", "csv")
+    assert first["status"] == "succeeded", first
+    mine = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id) if str(lead.get("external_id", "")).startswith(prefix)}
+    raced = sorted(mine)[len(mine) // 2]
+    total_before = len(tables.leads(batch_tenant.client_id))
+
+    original, landed = LeadRepository.get_many, []
+
+    def get_many(self: LeadRepository, client_id: str, lead_ids: Any) -> Any:
+        found = original(self, client_id, lead_ids)
+        if raced in lead_ids and not landed:  # the worker has read the lead: a conversion lands before its write
+            landed.append(found[raced].conversion_status)
+            wiring.lead_repository().set_outcome(client_id, raced, "converted", "2026-01-02T00:00:00+00:00", 1500.0)
+        return found
+
+    monkeypatch.setattr(LeadRepository, "get_many", get_many)
+    second = run_file(api, batch_tenant, "imports/race.csv", "csv")
+
+    assert landed == ["new"]
+    assert second["status"] == "succeeded", second
+    assert second["counts"] == {"rows": 60, "scored": 60, "invalid": 0, "failed": 0}
+    after = {lead["id"]: lead for lead in tables.leads(batch_tenant.client_id)}
+    assert len(after) == total_before
+    assert after[raced]["conversion_status"] == "converted" and float(after[raced]["revenue"]) == 1500.0
+    for lead_id, lead in mine.items():
+        assert after[lead_id]["scored_at"] != lead["scored_at"] and after[lead_id]["created_at"] == lead["created_at"]
+    assert len(decisions_of(tables, batch_tenant.client_id, second["job_id"])) == 60
 
 
 @contextlib.contextmanager

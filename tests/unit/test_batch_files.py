@@ -138,6 +138,30 @@ def test_the_request_body_is_what_botocore_would_send_for_the_same_items() -> No
     assert json.loads(request_body("t-1", [fields_text(i) for i in items])) == json.loads(expected)
 
 
+def test_the_conditional_transaction_body_is_what_botocore_would_send_for_the_same_puts() -> None:
+    import botocore.session
+    from botocore.serialize import create_serializer
+
+    from leadscoring.data.batch_write import transaction_body
+
+    items = [({"id": "a", "n": Decimal("2"), "conversion_status": "qualified"}, "qualified"), ({"id": 'b"\\', "l": ["é"]}, None)]
+    operation = botocore.session.get_session().get_service_model("dynamodb").operation_model("TransactWriteItems")
+    serializer = TypeSerializer()
+    conditions: list[dict] = [
+        {"ConditionExpression": "conversion_status = :seen", "ExpressionAttributeValues": {":seen": {"S": "qualified"}}},
+        {"ConditionExpression": "attribute_not_exists(id)"},
+    ]
+    params = {
+        "TransactItems": [
+            {"Put": {"TableName": "t-1", "Item": {k: serializer.serialize(v) for k, v in item.items()}, **condition}}
+            for (item, _), condition in zip(items, conditions, strict=True)
+        ]
+    }
+    expected = create_serializer("json").serialize_to_request(params, operation)["body"]
+    body = json.loads(transaction_body("t-1", [(fields_text(item), seen) for item, seen in items]))
+    assert {k: v for k, v in json.loads(expected).items() if k != "ClientRequestToken"} == body
+
+
 # -- the ASL and its local stand-in ------------------------------------------------------------------------
 def test_moto_gets_the_deployed_definition_with_its_maps_replaced_by_tasks() -> None:
     deployed = batch_definition(WORKER)

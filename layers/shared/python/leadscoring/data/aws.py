@@ -31,6 +31,7 @@ def dynamodb_bulk_client() -> Any:
     The body goes in after botocore has built its request and before it is signed."""
     client = boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", _written_body)
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", _written_body)
     return client
 
 
@@ -39,7 +40,8 @@ _BODY: ContextVar[bytes | None] = ContextVar("dynamodb_written_body", default=No
 
 @contextmanager
 def written_body(body: bytes) -> Iterator[None]:
-    """Calls to dynamodb_bulk_client().batch_write_item in this block send `body` instead of their parameters."""
+    """Calls to dynamodb_bulk_client().batch_write_item or transact_write_items in this block send `body` instead of
+    their parameters."""
     token = _BODY.set(body)
     try:
         yield

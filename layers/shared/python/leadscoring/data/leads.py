@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from leadscoring.data import aws
 from leadscoring.data.audit import decision_item
 from leadscoring.data.batch_get import batch_get
-from leadscoring.data.batch_write import put_items
+from leadscoring.data.batch_write import put_items, put_items_if_unchanged
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
@@ -90,6 +90,11 @@ class LeadRepository:
         """
         put_items(self._audit_table, decision_items)
         put_items(self._leads_table, lead_items)
+
+    def write_if_unchanged(self, lead_items: Sequence[tuple[str, ConversionStatus | None]]) -> list[int]:
+        """Batch-file writes of leads that were stored when read: each (item text, conversion status as read) only
+        if the lead is still so (data/batch_write.py). Returns the positions of the items not written."""
+        return put_items_if_unchanged(self._leads_table, lead_items)
 
     def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""

@@ -40,7 +40,7 @@ from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, colu
 from leadscoring.domain.scoring import round_half_even, score_columns
 from leadscoring.inference.onnx_model import LoadedModel, ModelInputs
 from leadscoring.schemas.emails import EmailCheck
-from leadscoring.schemas.lead import FeatureFamily, Lead, LeadInput
+from leadscoring.schemas.lead import ConversionStatus, FeatureFamily, Lead, LeadInput
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
 from leadscoring.services.scoring import _LEAD_NAMESPACE, ScoringService
 
@@ -79,12 +79,31 @@ class ResultRow(NamedTuple):
     grade: str
 
 
+class StoredLeadItem(NamedTuple):
+    """A lead item of the chunk for a lead that was stored when the chunk read it. It carries over the stored
+    lead's conversion state, so it may only be written while the lead is still as read: a conversion recorded in
+    between would otherwise be overwritten (BatchWriteItem takes no conditions)."""
+
+    position: int  # in ScoredRows.lead_items
+    lead_id: str
+    seen: ConversionStatus | None  # the stored lead's conversion status; None: absent (when read again)
+    cut: int  # the item's text up to here is the scored part; the rest is carried over from the stored lead
+    fresh: str  # what a lead stored for the first time carries instead
+
+    def reread(self, item: str, stored_lead: Lead | None) -> tuple[StoredLeadItem, str]:
+        """This item and its text for the lead as it is stored now."""
+        carried = self.fresh if stored_lead is None else carried_text(stored_lead)
+        seen = None if stored_lead is None else stored_lead.conversion_status
+        return self._replace(seen=seen), item[: self.cut] + carried + "}"
+
+
 @dataclass
 class ScoredRows:
     lead_items: list[str] = field(default_factory=list)  # LEADS table items, as wire-format JSON text
     decision_items: list[str] = field(default_factory=list)  # AUDIT table items, as wire-format JSON text
     results: list[ResultRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    stored_leads: list[StoredLeadItem] = field(default_factory=list)  # which lead items must be written conditionally
 
 
 def decision_event_id(job_id: str, row: int, scored_at: datetime) -> str:
@@ -479,7 +498,7 @@ class _Chunk:
         hash_tail = f'}},"model":{json.dumps(model_id)},"version":{json.dumps(version)}}}'
         sha256 = hashlib.sha256
         digests = [sha256(f'{{"features":{{{text}{hash_tail}'.encode()).hexdigest() for text in canonical]
-        lead_items, decision_items, results = out.lead_items, out.decision_items, out.results
+        lead_items, decision_items, results, stored_leads = out.lead_items, out.decision_items, out.results, out.stored_leads
         scores, confidences, qualifieds, priorities, grades = score_columns(probabilities, completeness, thresholds)
         probability_texts = list(map(float_text, round_half_even(probabilities, 6).tolist()))
         for row, (email, name, phone, company, source, external_id), attributes, lead_id, digest, outcome, probability, explanation in zip(
@@ -506,17 +525,17 @@ class _Chunk:
             if explanation is not None:
                 optional += ',"explanation":' + explanation
             before = existing.get(lead_id)
-            if before is None:
-                kept = fresh
-            else:
-                dumped = before.model_dump(mode="json", include=set(_LEAD_FIELDS))
-                kept = "".join(f",{q(k)}:{value_text(stored(v))}" for k, v in dumped.items() if v is not None)
-            lead_items.append(
+            scored_part = (
                 f'{{"id":{{"S":"{lead_id}"}},"email":{{"S":{q(email)}}},"name":{{"S":{q(name)}}}'
                 f',"source":{{"S":{q(source)}}},"score":{score_text},"score_confidence":{confidence_text}'
                 f',"qualified":{qualified_text},"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}}'
-                f',"attributes":{attributes}{optional}{shared}{kept}}}'
+                f',"attributes":{attributes}{optional}{shared}'
             )
+            if before is None:
+                lead_items.append(f"{scored_part}{fresh}}}")
+            else:
+                stored_leads.append(StoredLeadItem(len(lead_items), lead_id, before.conversion_status, len(scored_part), fresh))
+                lead_items.append(f"{scored_part}{carried_text(before)}}}")
             event_id = f'{event_prefix}{row:09d}"'
             decision_items.append(
                 f'{{"event_id":{{"S":{event_id}}},"event_key":{{"S":{event_id}}},"lead_id":{{"S":"{lead_id}"}}'
@@ -555,6 +574,12 @@ class _Chunk:
             f'"top_negative":{{"L":[{factors(n + i, i) if kept[n + i] else ""}]}}}}}}'
             for i in range(n)
         ]
+
+
+def carried_text(lead: Lead) -> str:
+    """What a re-scored lead keeps of the stored one (conversion state, creation time), as the item's JSON text."""
+    dumped = lead.model_dump(mode="json", include=set(_LEAD_FIELDS))
+    return "".join(f",{quoted(k)}:{value_text(stored(v))}" for k, v in dumped.items() if v is not None)
 
 
 def _empty_feature(column: str, value: Any, by_name: Mapping[str, ScoringFeature]) -> ScoringFeature | None:
