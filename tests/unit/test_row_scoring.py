@@ -345,6 +345,28 @@ def test_a_stored_lead_keeps_its_conversion_state_and_creation_time(tenants, row
     assert item["created_at"] == lead_to_item(earlier)["created_at"] and item["scored_at"] == "2026-11-26T12:00:00Z"
 
 
+def test_a_stored_leads_item_is_marked_and_rebuilt_on_what_is_stored_when_read_again(tenants, rows_service):
+    """A stored lead's item is written only while the lead is as read; read again, its item carries what is
+    stored now and nothing else changes."""
+    new_body, stored_body = (d.lead for d in generate(2, seed=52))
+    principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
+    earlier = tenants.service(config_cache_seconds=60.0).score_lead(principal, LeadInput.model_validate(stored_body))
+    rows = [csv_row(new_body), csv_row(stored_body)]
+    out = rows_service.score_rows("c1", rows, first_row=1, job_id="j", scored_at=SCORED_AT, key_id=None)
+    [marked] = out.stored_leads
+    assert (marked.position, marked.lead_id, marked.seen) == (1, earlier.id, "new")
+
+    converted = earlier.model_copy(update={"conversion_status": "converted", "revenue": 99.0})
+    again, text = marked.reread(out.lead_items[1], converted)
+    assert again.seen == "converted"
+    rebuilt, original = item_from_text(text), item_from_text(out.lead_items[1])
+    assert (rebuilt["conversion_status"], rebuilt["revenue"]) == ("converted", Decimal("99.0"))
+    assert {k: v for k, v in rebuilt.items() if k != "revenue"} == {**original, "conversion_status": "converted"}
+
+    gone, text = marked.reread(out.lead_items[1], None)  # no longer stored: written as a first score
+    assert gone.seen is None and item_from_text(text)["created_at"] == "2026-11-26T12:00:00Z"
+
+
 def test_lead_ids_are_the_apis_identities():
     for external_id, email in [(None, "A@x.org"), ("crm-1", "a@x.org"), (None, "ünï@x.org")]:
         lead_input = LeadInput(email="a@x.org", name="n", source="s", external_id=external_id)
