@@ -108,6 +108,31 @@ def test_an_update_changes_what_it_carries_and_is_on_the_record(api: Api, fresh:
     assert second["details"]["before"]["description"] == "Sector" and second["details"]["after"]["is_active"] is False
 
 
+@pytest.mark.parametrize(
+    ("name", "new_type", "values"),
+    [
+        ("page_views", "categorical", ["many", "12", "inf"]),
+        ("uses_marketing_automation", "categorical", ["yes", "true"]),
+        ("industry", "numerical", [3, 0.5]),
+    ],
+)
+def test_a_feature_whose_type_changed_since_training_still_scores(
+    api: Api, fresh: Tenant, unique: str, name: str, new_type: str, values: list[Any]
+) -> None:
+    """The active model was trained on the old type: until it is retrained, a value it cannot take as such is
+    missing to it (the lead is still scored, stored with the value it sent, and explained)."""
+    feature = _features(api, fresh)[name]
+    assert api.put(f"/features/{name}", fresh.admin, body={"type": new_type, "validation_rules": []}).status == 200
+    family = feature["family"]
+    for k, value in enumerate(values):
+        lead = _lead_with(f"{unique}{k}", family, **{name: value})
+        reply = api.post("/score", fresh.integration, body=lead)
+        assert reply.status == 200, reply.body
+        assert reply.body["attributes"][family][name] == value
+        batch = api.post("/batch-score", fresh.integration, body={"leads": [_lead_with(f"{unique}{k}b", family, **{name: value})]})
+        assert batch.status == 200 and batch.body["results"][0]["status"] == "scored", batch.body
+
+
 def test_an_update_that_changes_nothing_records_nothing(api: Api, fresh: Tenant, tables: Tables) -> None:
     weight = _features(api, fresh)["page_views"]["weight"]
     reply = api.put("/features/page_views", fresh.admin, body={"weight": weight})

@@ -15,6 +15,7 @@ their ONNX input type is numerical.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -58,6 +59,21 @@ def days_since(value: Any, reference: datetime) -> float | None:
         return None
     ref = reference if reference.tzinfo else reference.replace(tzinfo=UTC)
     return (ref - moment).total_seconds() / SECONDS_PER_DAY
+
+
+def model_number(value: Any) -> float:
+    """A value for a numeric model input: a number as it is; text that reads as a finite number, that number;
+    anything else NaN (missing: the model imputes it). Text only comes when the feature has been made categorical
+    since the model was trained; until it is retrained, what the model cannot take as a number is missing to it."""
+    if value is None:
+        return math.nan
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    try:
+        number = float(str(value))
+    except ValueError:
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 def conversions(feature_schema: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -12,7 +12,7 @@ import numpy as np
 import onnxruntime as ort
 
 from leadscoring.domain.explanations import RankedFactors, explanations, log_odds, rank_factors, rank_terms, same_as_baseline
-from leadscoring.domain.feature_values import conversions, prepare_rows
+from leadscoring.domain.feature_values import conversions, model_number, prepare_rows
 from leadscoring.domain.features import MISSING_CATEGORY
 from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
@@ -85,7 +85,10 @@ class LoadedModel:
         """The rows as model inputs (as domain.features.model_inputs builds them: NaN or MISSING_CATEGORY for gaps)."""
         if self.conversions:
             rows = prepare_rows(rows, self.conversions, reference or datetime.now(UTC))
-        numbers = [[float("nan") if (v := r.get(name)) is None else float(v) for r in rows] for name in self.number_names]
+        try:
+            numbers = [[float("nan") if (v := r.get(name)) is None else float(v) for r in rows] for name in self.number_names]
+        except (TypeError, ValueError):  # text for a numeric input: its feature was made categorical since training
+            numbers = [[model_number(r.get(name)) for r in rows] for name in self.number_names]
         categories = [[MISSING_CATEGORY if (v := r.get(name)) is None else str(v) for r in rows] for name in self.category_names]
         return self.matrices(numbers, categories, len(rows))
 

@@ -33,7 +33,7 @@ from leadscoring.data.leads import LeadRepository
 from leadscoring.data.wire_text import FALSE, NULL, TRUE, float_text, map_text, quoted, value_text
 from leadscoring.domain.errors import InvalidInput, field_errors
 from leadscoring.domain.explanations import RankedFactors
-from leadscoring.domain.feature_values import DAYS_SINCE, days_since
+from leadscoring.domain.feature_values import DAYS_SINCE, days_since, model_number
 from leadscoring.domain.features import MISSING_CATEGORY, flatten, validate_attributes
 from leadscoring.domain.row_validation import Cell, ColumnCheck, TextCheck, cell_of, missing_cell, phone_values
 from leadscoring.domain.row_values import IDENTITY_COLUMNS, column_feature, column_problems, is_nested, lead_payload
@@ -447,7 +447,7 @@ class _Chunk:
             else:
                 values = list(map(_MODEL, cells))
                 if str in set(map(type, values)):  # a feature the tenant has made categorical since the model was trained
-                    values = [v if type(v) is float else float(c.value) for v, c in zip(values, cells, strict=True)]  # type: ignore[arg-type]
+                    values = [v if type(v) is float else model_number(c.value) for v, c in zip(values, cells, strict=True)]
                 numbers.append(values)
         categories: list[list[str]] = []
         for name in model.category_names:
