@@ -7,11 +7,11 @@ checked by training.transformations.parse_transformation (the trainer's own pars
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from typing import Any
 
+from leadscoring.domain.row_validation import in_attribute_range
 from leadscoring.schemas.base import MAX_MAGNITUDE, MIN_MAGNITUDE
 from leadscoring.schemas.model import ScoringFeature
 
@@ -51,7 +51,7 @@ def definition_problems(feature: ScoringFeature) -> list[dict[str, Any]]:
         if rule.message is not None and len(rule.message) > MAX_TEXT:
             problem(f"{field}.message", f"at most {MAX_TEXT} characters")
         value = rule.value
-        if isinstance(value, float) and not _storable(value):
+        if isinstance(value, float) and not in_attribute_range(value):  # what DynamoDB holds and a comparison means
             problem(f"{field}.value", f"must be a finite number, 0 or between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} in magnitude")
         if rule.type == "pattern" and isinstance(value, str):
             if len(value) > MAX_TEXT:
@@ -75,8 +75,3 @@ def definition_problems(feature: ScoringFeature) -> list[dict[str, Any]]:
         problem("validation_rules", f"min ({bounds['min']}) is above max ({bounds['max']}): no value could pass")
     return problems
 
-
-def _storable(value: float) -> bool:
-    """What DynamoDB can hold and a comparison means: finite, within the bounds every stored number keeps."""
-    magnitude = abs(value)
-    return math.isfinite(magnitude) and magnitude <= MAX_MAGNITUDE and not 0 < magnitude < MIN_MAGNITUDE
