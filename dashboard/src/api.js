@@ -19,18 +19,28 @@ export const session = {
 
 export async function get(path, params = {}, { key = session.key(), signal } = {}) {
   const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== ""));
-  const url = `${API}${path}${query.size ? `?${query}` : ""}`;
+  return request("GET", `${path}${query.size ? `?${query}` : ""}`, undefined, { key, signal });
+}
+
+// A change (POST, PUT): the body as JSON; the answer as get's.
+export async function send(method, path, body, { key = session.key() } = {}) {
+  return request(method, path, body, { key });
+}
+
+async function request(method, path, body, { key, signal }) {
+  const headers = { "x-api-key": key ?? "", accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
   let response;
   try {
-    response = await fetch(url, { headers: { "x-api-key": key ?? "", accept: "application/json" }, signal });
+    response = await fetch(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "NETWORK", "Could not reach the lead scoring API. Check your connection and try again.");
   }
-  const body = await response.json().catch(() => null);
+  const answer = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = body?.error ?? {};
+    const error = answer?.error ?? {};
     throw new ApiError(response.status, error.code ?? `HTTP_${response.status}`, error.message ?? response.statusText, error.details ?? []);
   }
-  return body;
+  return answer;
 }

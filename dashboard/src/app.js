@@ -2,6 +2,7 @@
 import { ApiError, get, session } from "./api.js";
 import { h } from "./format.js";
 import { performancePage } from "./performance.js";
+import { settingsPage } from "./settings.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -51,14 +52,7 @@ function comingPage(page, intro, items) {
 
 const PAGES = {
   performance: () => performancePage({ breadcrumb: breadcrumb(TITLES.performance), onUnauthorized: expired }),
-  settings: () =>
-    comingPage("settings", "This page will configure how leads are scored. Until then the API does it (PUT /config, /models, /features).", [
-      "Model configuration and selection: logistic regression, random forest, neural network",
-      "Feature management: scoring criteria, weights, transformations and validation rules",
-      "Threshold settings for qualified, high and low priority leads",
-      "Model training, validation, deployment, rollback and version comparison",
-      "A/B testing of model configurations and performance monitoring",
-    ]),
+  settings: () => settingsPage({ breadcrumb: breadcrumb(TITLES.settings), onUnauthorized: expired }),
   audit: () =>
     comingPage("audit", "This page will show what the system decided and why. Until then the API has the trail (GET /audit/events).", [
       "Audit trail of every scoring decision and configuration change, with who made it",
