@@ -1,5 +1,6 @@
 // The shell: sign-in, navigation (history API, deep links) and one view per route.
 import { ApiError, get, session } from "./api.js";
+import { auditPage } from "./audit.js";
 import { h } from "./format.js";
 import { performancePage } from "./performance.js";
 import { settingsPage } from "./settings.js";
@@ -31,36 +32,10 @@ function breadcrumb(title) {
   );
 }
 
-function comingPage(page, intro, items) {
-  return {
-    mount(root) {
-      root.append(
-        breadcrumb(TITLES[page]),
-        h("h1", {}, TITLES[page]),
-        h(
-          "section",
-          { class: "panel coming", "aria-labelledby": "coming-title" },
-          h("h2", { id: "coming-title" }, "Coming soon"),
-          h("p", {}, intro),
-          h("ul", {}, items.map((item) => h("li", {}, item))),
-        ),
-      );
-    },
-    unmount() {},
-  };
-}
-
 const PAGES = {
   performance: () => performancePage({ breadcrumb: breadcrumb(TITLES.performance), onUnauthorized: expired }),
   settings: () => settingsPage({ breadcrumb: breadcrumb(TITLES.settings), onUnauthorized: expired }),
-  audit: () =>
-    comingPage("audit", "This page will show what the system decided and why. Until then the API has the trail (GET /audit/events).", [
-      "Audit trail of every scoring decision and configuration change, with who made it",
-      "Data quality and completeness of incoming leads",
-      "Model drift and bias detection",
-      "Compliance reports and data lineage",
-      "Error logging and system performance",
-    ]),
+  audit: () => auditPage({ breadcrumb: breadcrumb(TITLES.audit), onUnauthorized: expired }),
   notFound: () => ({
     mount(root) {
       root.append(

@@ -1,0 +1,94 @@
+"""Lead Scoring Audit in a real browser: the trail is the API's, newest first, filtered by type and lead (kept in
+the address bar), a page at a time; a decision's details show what it was decided on."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import API, Stack, run_cli
+
+from .conftest import Watched, sign_in
+
+AUDIT = "/lead-scoring-audit"
+
+
+def _api(stack: Stack, method: str, path: str, key: str, body: Any = None) -> Any:
+    reply = stack.request(method, f"{API}{path}", key, body)
+    assert 200 <= reply.status < 300, (method, path, reply.status, reply.raw[:500])
+    return reply.json
+
+
+def _fresh_admin() -> str:
+    created = run_cli(
+        "--local", "create-key", "--client", f"audit-{uuid.uuid4().hex[:8]}", "--role", "admin", "--label", "browser audit tests"
+    )
+    assert created.returncode == 0, created.stderr
+    return str(json.loads(created.stdout.strip().splitlines()[-1])["api_key"])
+
+
+def _shown(watched: Watched) -> list[str]:
+    watched.page.wait_for_function("() => !document.querySelector('#audit-table[aria-busy]')")
+    return list(watched.page.locator("#audit-rows tr[data-event]").evaluate_all("rows => rows.map(r => r.dataset.event)"))
+
+
+def _open(watched: Watched, key: str, path: str = AUDIT) -> None:
+    sign_in(watched, key, path)
+    expect(watched.page.get_by_role("heading", level=1)).to_have_text("Lead Scoring Audit")
+    expect(watched.page.locator("#audit-status")).not_to_have_text("Loading…")
+
+
+def test_the_trail_is_the_apis_newest_first(page: Watched, stack: Stack) -> None:
+    _open(page, stack.api_key)
+    expected = _api(stack, "GET", "/audit/events?limit=25", stack.api_key)
+    assert _shown(page) == [e["event_id"] for e in expected["items"]]
+    assert len(expected["items"]) == 25 and expected["next_cursor"]  # the demo tenant has more than a page
+    expect(page.page.locator("#audit-more")).to_be_visible()
+    page.screenshot("audit")
+
+
+def test_a_leads_decisions_by_deep_link_with_their_details(page: Watched, stack: Stack) -> None:
+    body = {"email": f"audit.{uuid.uuid4().hex[:8]}@example.com", "name": "Audit Lead", "source": "webinar"}
+    first = _api(stack, "POST", "/score", stack.api_key, body)
+    _api(stack, "POST", "/score", stack.api_key, body)
+    _open(page, stack.api_key, f"{AUDIT}?lead_id={first['id']}")
+    expected = _api(stack, "GET", f"/audit/events?lead_id={first['id']}", stack.api_key)["items"]
+    assert len(expected) == 2 and _shown(page) == [e["event_id"] for e in expected]
+    expect(page.page.locator("#audit-lead")).to_have_value(first["id"])
+    row = page.page.locator(f"#audit-rows tr[data-event='{expected[0]['event_id']}']")
+    expect(row.locator("td").nth(1)).to_have_text("Scoring decisions")
+    expect(row.locator("td").nth(5)).to_have_text(f"{first['score']:.1f}")
+    expect(row.locator(".audit-summary")).to_contain_text(f"grade {first['grade']}")
+
+    row.get_by_role("button", name=f"Details of event {expected[0]['event_id']}").click()
+    details = page.page.locator("#audit-rows tr.audit-details:visible pre")
+    expect(details).to_contain_text(expected[0]["input_hash"])
+    assert "audit." not in details.inner_text()  # no email in the record
+
+    # Another filter on top: this lead made no configuration change.
+    page.page.get_by_label("Type").select_option("config_change")
+    expect(page.page.locator("#audit-status")).to_have_text("No events match these filters.")
+    assert "type=config_change" in page.page.url and f"lead_id={first['id']}" in page.page.url
+    page.page.reload()
+    expect(page.page.locator("#audit-type")).to_have_value("config_change")
+
+
+def test_changes_are_listed_by_type_a_page_at_a_time(page: Watched, stack: Stack) -> None:
+    key = _fresh_admin()
+    for k in range(26):  # 26 threshold changes and one feature: two pages of 25
+        _api(stack, "PUT", "/config", key, {"thresholds": {"qualified": 50 + k % 2, "high_priority": 75, "low_priority": 25}})
+    _api(stack, "POST", "/features", key, {"name": "trial_days", "type": "numerical", "family": "engagement"})
+    _open(page, key, f"{AUDIT}?type=config_change")
+    expected = _api(stack, "GET", "/audit/events?type=config_change&limit=25", key)
+    assert _shown(page) == [e["event_id"] for e in expected["items"]]
+    expect(page.page.locator("#audit-rows tr[data-event]").first.locator(".audit-summary")).to_have_text("feature trial_days created")
+    page.page.get_by_role("button", name="Load more").click()
+    expect(page.page.locator("#audit-status")).to_have_text("27 events")
+    assert len(set(_shown(page))) == 27
+    expect(page.page.locator("#audit-more")).to_be_hidden()
+
+    page.page.get_by_label("Type").select_option("decision")
+    expect(page.page.locator("#audit-status")).to_have_text("No events match these filters.")
