@@ -525,17 +525,17 @@ class _Chunk:
             if explanation is not None:
                 optional += ',"explanation":' + explanation
             before = existing.get(lead_id)
-            scored_part = (
+            kept = fresh if before is None else carried_text(before)
+            item = (
                 f'{{"id":{{"S":"{lead_id}"}},"email":{{"S":{q(email)}}},"name":{{"S":{q(name)}}}'
                 f',"source":{{"S":{q(source)}}},"score":{score_text},"score_confidence":{confidence_text}'
                 f',"qualified":{qualified_text},"priority":{{"S":"{priority}"}},"grade":{{"S":"{grade}"}}'
-                f',"attributes":{attributes}{optional}{shared}'
+                f',"attributes":{attributes}{optional}{shared}{kept}}}'
             )
-            if before is None:
-                lead_items.append(f"{scored_part}{fresh}}}")
-            else:
-                stored_leads.append(StoredLeadItem(len(lead_items), lead_id, before.conversion_status, len(scored_part), fresh))
-                lead_items.append(f"{scored_part}{carried_text(before)}}}")
+            if before is not None:
+                cut = len(item) - len(kept) - 1  # where what is carried over from the stored lead starts
+                stored_leads.append(StoredLeadItem(len(lead_items), lead_id, before.conversion_status, cut, fresh))
+            lead_items.append(item)
             event_id = f'{event_prefix}{row:09d}"'
             decision_items.append(
                 f'{{"event_id":{{"S":{event_id}}},"event_key":{{"S":{event_id}}},"lead_id":{{"S":"{lead_id}"}}'
