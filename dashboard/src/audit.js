@@ -1,7 +1,7 @@
 // Lead Scoring Audit: the trail of every scoring decision and every change (GET /audit/events), newest first,
 // filtered by type and lead (kept in the address bar, so a filtered trail is a link), a page at a time.
 import { ApiError, get } from "./api.js";
-import { dateTime, h, score } from "./format.js";
+import { dataTable, dateTime, h, score } from "./format.js";
 
 const PAGE_SIZE = 25;
 const TYPES = {
@@ -46,7 +46,6 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
 
   const status = h("p", { class: "status", id: "audit-status", role: "status" });
   const alert = h("p", { class: "form-error", id: "audit-error", role: "alert" });
-  const body = h("tbody", { id: "audit-rows" });
   const more = h("button", { type: "button", class: "button button-quiet audit-more", id: "audit-more", hidden: true }, "Load more");
   const typeSelect = h(
     "select",
@@ -62,17 +61,10 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
     h("button", { type: "submit", class: "button" }, "Filter"),
     h("button", { type: "button", class: "button button-quiet", onclick: () => apply({ type: "", lead_id: "" }) }, "Clear"),
   );
-  const table = h(
-    "div",
-    { class: "table-scroll" },
-    h(
-      "table",
-      { id: "audit-table" },
-      h("caption", { class: "visually-hidden" }, "Audit events, newest first"),
-      h("thead", {}, h("tr", {}, ["When", "Type", "Who", "Lead", "Model", "Score", "Threshold", "Qualified", "What", ""].map((l) => h("th", { scope: "col" }, l)))),
-      body,
-    ),
-  );
+  const headers = ["When", "Type", "Who", "Lead", "Model", "Score", "Threshold", "Qualified", "What", ""];
+  const table = dataTable("audit-table", "Audit events, newest first", headers, [], { id: "audit-rows" });
+  const body = table.querySelector("#audit-rows");
+  const busy = table.querySelector("table"); // aria-busy while a page loads
 
   function leadLink(leadId) {
     if (!leadId) return "";
@@ -114,7 +106,7 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
     controller?.abort();
     controller = new AbortController();
     const params = { ...filters, limit: PAGE_SIZE, cursor: append ? cursor : undefined };
-    table.setAttribute("aria-busy", "true");
+    busy.setAttribute("aria-busy", "true");
     status.textContent = "Loading…";
     alert.textContent = "";
     try {
@@ -132,7 +124,7 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
       const fields = error instanceof ApiError ? error.details.filter((d) => d.field).map((d) => `${d.field}: ${d.message}`) : [];
       alert.textContent = [error.message, ...fields].join(". ");
     } finally {
-      table.removeAttribute("aria-busy");
+      busy.removeAttribute("aria-busy");
     }
   }
 

@@ -49,3 +49,18 @@ export function h(tag, attributes = {}, ...children) {
   }
   return element;
 }
+
+// A scrolling table with a caption for screen readers, column headers and body rows.
+export function dataTable(id, caption, headers, rows, bodyAttributes = {}) {
+  return h(
+    "div",
+    { class: "table-scroll" },
+    h(
+      "table",
+      { id },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))),
+      h("tbody", bodyAttributes, rows),
+    ),
+  );
+}

@@ -2,7 +2,7 @@
 // side by side, deploy and rollback (GET /models, POST /models/{id}/deploy), and the features leads are scored on
 // (GET/POST/PUT /features). The API validates every change; its messages are shown as they come.
 import { ApiError, get, send } from "./api.js";
-import { count, dateTime, h, ratio } from "./format.js";
+import { count, dataTable, dateTime, h, ratio } from "./format.js";
 
 const FAMILIES = ["behavioral", "demographic", "firmographic", "engagement"];
 const TYPES = ["numerical", "categorical", "boolean"];
@@ -146,19 +146,7 @@ export function settingsPage({ breadcrumb, onUnauthorized }) {
       );
     });
     const headers = ["Model", "Version", "Type", "ROC-AUC", "Accuracy", "Precision", "Recall", "F1", "Training rows", "Trained", "Scoring"];
-    models.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-scroll" },
-        h(
-          "table",
-          { id: "models-table" },
-          h("caption", { class: "visually-hidden" }, "Model versions and their holdout metrics"),
-          h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))),
-          h("tbody", {}, rows),
-        ),
-      ),
-    );
+    models.body.replaceChildren(dataTable("models-table", "Model versions and their holdout metrics", headers, rows));
   }
 
   // -- features -----------------------------------------------------------------------------------------
@@ -268,20 +256,7 @@ export function settingsPage({ breadcrumb, onUnauthorized }) {
     });
     const headers = ["Name", "Family", "Type", "Weight", "Active", "Transformation", "Rules", ""];
     formSlot = h("div", { class: "feature-form-slot" }, featureForm(null));
-    features.body.replaceChildren(
-      h(
-        "div",
-        { class: "table-scroll" },
-        h(
-          "table",
-          { id: "features-table" },
-          h("caption", { class: "visually-hidden" }, "Scoring features"),
-          h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))),
-          h("tbody", {}, rows),
-        ),
-      ),
-      formSlot,
-    );
+    features.body.replaceChildren(dataTable("features-table", "Scoring features", headers, rows), formSlot);
   }
 
   // -- loading ------------------------------------------------------------------------------------------
