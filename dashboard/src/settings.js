@@ -122,12 +122,21 @@ export function settingsPage({ breadcrumb, onUnauthorized }) {
         ? h("span", { class: "badge badge-active" }, "Active")
         : h("button", { type: "button", class: "button button-small", "aria-label": `Deploy ${name}` }, "Deploy");
       if (!m.is_active) {
-        action.addEventListener("click", () =>
+        // Two clicks: a deploy changes how every new lead is scored, so a stray click must not do it.
+        let armed = false;
+        action.addEventListener("click", () => {
+          if (!armed) {
+            armed = true;
+            action.textContent = "Confirm deploy";
+            action.setAttribute("aria-label", `Confirm deploy ${name}`);
+            models.status.textContent = `${name} would score every new lead from now on. Click Confirm deploy to go ahead.`;
+            return;
+          }
           change(models, action, () => send("POST", `/models/${encodeURIComponent(m.id)}/deploy`, { version: m.version }), () => {
             load("models");
             return `${name} now scores new leads.`;
-          }),
-        );
+          });
+        });
       }
       return h(
         "tr",

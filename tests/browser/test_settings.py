@@ -180,12 +180,17 @@ def test_deploying_a_version_makes_it_score_and_deploying_the_old_one_rolls_back
     before = _api(stack, "GET", "/config", key)["active_model"]
     challenger = _trained_version(stack, key)
     _open(page, key)
-    page.page.get_by_role("button", name=f"Deploy {challenger['id']} version {challenger['version']}").click()
-    expect(page.page.locator("#models-status")).to_have_text(f"{challenger['id']} version {challenger['version']} now scores new leads.")
+    name = f"{challenger['id']} version {challenger['version']}"
+    page.page.get_by_role("button", name=f"Deploy {name}").click()  # asks first: nothing is deployed yet
+    expect(page.page.locator("#models-status")).to_contain_text("Click Confirm deploy to go ahead.")
+    assert _api(stack, "GET", "/config", key)["active_model"] == before
+    page.page.get_by_role("button", name=f"Confirm deploy {name}").click()
+    expect(page.page.locator("#models-status")).to_have_text(f"{name} now scores new leads.")
     expect(page.page.locator(f"#models-table tr[data-model='{challenger['id']}'] .badge-active")).to_have_text("Active")
     assert _api(stack, "GET", "/config", key)["active_model"] == {"id": challenger["id"], "version": challenger["version"]}
     page.screenshot("settings-deployed")
 
     page.page.get_by_role("button", name=f"Deploy {before['id']} version {before['version']}").click()
+    page.page.get_by_role("button", name=f"Confirm deploy {before['id']} version {before['version']}").click()
     expect(page.page.locator(f"#models-table tr[data-model='{before['id']}'] .badge-active")).to_have_text("Active")
     assert _api(stack, "GET", "/config", key)["active_model"] == before
