@@ -11,6 +11,9 @@ export class ApiError extends Error {
   }
 }
 
+// Each field the API named in a refusal, as "field: message".
+export const fieldProblems = (error) => (error instanceof ApiError ? error.details.filter((d) => d.field).map((d) => `${d.field}: ${d.message}`) : []);
+
 export const session = {
   key: () => sessionStorage.getItem(KEY),
   signIn: (key) => sessionStorage.setItem(KEY, key),

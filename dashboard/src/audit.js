@@ -1,6 +1,6 @@
 // Lead Scoring Audit: the trail of every scoring decision and every change (GET /audit/events), newest first,
 // filtered by type and lead (kept in the address bar, so a filtered trail is a link), a page at a time.
-import { ApiError, get } from "./api.js";
+import { ApiError, fieldProblems, get } from "./api.js";
 import { dataTable, dateTime, h, score } from "./format.js";
 
 const PAGE_SIZE = 25;
@@ -121,8 +121,7 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
       if (error.name === "AbortError") return;
       if (error instanceof ApiError && error.status === 401) return onUnauthorized();
       status.textContent = "";
-      const fields = error instanceof ApiError ? error.details.filter((d) => d.field).map((d) => `${d.field}: ${d.message}`) : [];
-      alert.textContent = [error.message, ...fields].join(". ");
+      alert.textContent = [error.message, ...fieldProblems(error)].join(". ");
     } finally {
       busy.removeAttribute("aria-busy");
     }

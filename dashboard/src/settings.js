@@ -1,7 +1,7 @@
 // Lead Scoring Settings: thresholds and lead costs (GET/PUT /config), every model version with its holdout metrics
 // side by side, deploy and rollback (GET /models, POST /models/{id}/deploy), and the features leads are scored on
 // (GET/POST/PUT /features). The API validates every change; its messages are shown as they come.
-import { ApiError, get, send } from "./api.js";
+import { ApiError, fieldProblems, get, send } from "./api.js";
 import { count, dataTable, dateTime, h, ratio } from "./format.js";
 
 const FAMILIES = ["behavioral", "demographic", "firmographic", "engagement"];
@@ -18,7 +18,7 @@ export function settingsPage({ breadcrumb, onUnauthorized }) {
     }
     if (!(error instanceof ApiError)) return "Something went wrong. Try again.";
     if (error.status === 403) return "Only an admin key can change settings; this key can read them.";
-    const fields = error.details.filter((d) => d.field).map((d) => `${d.field}: ${d.message}`);
+    const fields = fieldProblems(error);
     return fields.length ? `${error.message}. ${fields.join("; ")}` : error.message;
   }
 

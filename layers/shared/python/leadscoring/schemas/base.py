@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 # Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
@@ -26,6 +26,23 @@ class InputModel(BaseModel):
     """What a caller sends: unknown fields are an error, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PartialUpdate(InputModel):
+    """An update: send any of the fields, the others keep their values, but send at least one."""
+
+    @model_validator(mode="after")
+    def _something(self) -> PartialUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+def refuse_null(value: Any) -> Any:
+    """For a PartialUpdate's fields that have no "none" to clear them to (only sent values reach a validator)."""
+    if value is None:
+        raise ValueError("cannot be null: send a value, or leave the field out to keep it")
+    return value
 
 
 class StoredModel(BaseModel):

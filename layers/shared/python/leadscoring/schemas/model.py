@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from leadscoring.schemas.base import InputModel, Storable, StoredModel
+from leadscoring.schemas.base import InputModel, PartialUpdate, Storable, StoredModel, refuse_null
 from leadscoring.schemas.lead import FeatureFamily
 
 ModelType = Literal["logistic_regression", "random_forest", "neural_network"]
@@ -134,8 +134,8 @@ class FeatureList(StoredModel):
     items: list[ScoringFeature]
 
 
-class FeatureUpdate(InputModel):
-    """Send any of the fields; the others keep their values. The name is the feature's id and never changes."""
+class FeatureUpdate(PartialUpdate):
+    """The name is the feature's id and never changes."""
 
     type: FeatureType | None = None
     weight: Annotated[float, Field(ge=0, le=10)] | None = None
@@ -145,19 +145,7 @@ class FeatureUpdate(InputModel):
     family: FeatureFamily | None = None
     description: str | None = Field(default=None, description="null removes it")
 
-    @model_validator(mode="after")
-    def _something(self) -> FeatureUpdate:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        return self
-
-    @field_validator("type", "weight", "validation_rules", "is_active", "family", mode="before")
-    @classmethod
-    def _not_cleared(cls, value: Any) -> Any:
-        # Only sent values reach here: leaving a field out keeps it, but these have no "none" to clear them to.
-        if value is None:
-            raise ValueError("cannot be null: send a value, or leave the field out to keep it")
-        return value
+    _not_cleared = field_validator("type", "weight", "validation_rules", "is_active", "family", mode="before")(refuse_null)
 
 
 ModelId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -178,26 +166,14 @@ class ModelCreate(InputModel):
     time_budget_seconds: TimeBudget = 60.0
 
 
-class ModelUpdate(InputModel):
+class ModelUpdate(PartialUpdate):
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     description: Annotated[str, Field(max_length=1000)] | None = None
     features: Annotated[list[FeatureName], Field(min_length=1, max_length=200)] | None = None
     thresholds: Thresholds | None = None
     time_budget_seconds: TimeBudget | None = None
 
-    @model_validator(mode="after")
-    def _something(self) -> ModelUpdate:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        return self
-
-    @field_validator("name", "thresholds", "time_budget_seconds", mode="before")
-    @classmethod
-    def _not_cleared(cls, value: Any) -> Any:
-        # Only sent values reach here: leaving a field out keeps it, but these have no "none" to clear them to.
-        if value is None:
-            raise ValueError("cannot be null: send a value, or leave the field out to keep it")
-        return value
+    _not_cleared = field_validator("name", "thresholds", "time_budget_seconds", mode="before")(refuse_null)
 
 
 class LeadsSource(InputModel):
