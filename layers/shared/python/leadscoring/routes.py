@@ -77,6 +77,9 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/features/{id}", "config", ADMINS, "Update feature"),
     # Audit
     Route("GET", "/audit/events", "audit", READERS, "List audit events (decisions and changes)"),
+    Route("GET", "/audit/data-quality", "audit", READERS, "Data quality of recent leads: completeness, ranges, freshness"),
+    Route("GET", "/audit/drift", "audit", READERS, "Model drift: score, feature and performance drift against training"),
+    Route("GET", "/audit/bias", "audit", READERS, "Bias detection: qualification and outcomes compared across groups"),
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(sorted({r.function for r in ROUTES}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from leadscoring.data.batch_write import put_items, put_items_if_unchanged
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
+from leadscoring.domain.monitoring import LeadRecord
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
 
@@ -128,6 +130,27 @@ class LeadRepository:
                 return leads
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def created_between(self, client_id: str, first_day: date, last_day: date, limit: int) -> tuple[list[LeadRecord], bool]:
+        """What the audit reports read of the client's leads created in those days (UTC), newest first, at most
+        `limit`; and whether there were more. No contact details are read."""
+        table = aws.dynamodb().Table(self._leads_table)
+        # "~" sorts after every character of an ISO time, so the last day is included whole.
+        days = Key("created_at").between(first_day.isoformat(), last_day.isoformat() + "~")
+        names = {f"#{k}": name for k, name in enumerate(_RECORD_FIELDS)}
+        kwargs: dict[str, Any] = {
+            "IndexName": "by_created",
+            "KeyConditionExpression": Key("client_id").eq(client_id) & days,
+            "ProjectionExpression": ",".join(names),
+            "ExpressionAttributeNames": names,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            page = table.query(ScanIndexForward=False, Limit=min(limit + 1 - len(items), 1000), **kwargs)
+            items.extend(page.get("Items", []))
+            if len(items) > limit or "LastEvaluatedKey" not in page:
+                return [_record(i) for i in items[:limit]], len(items) > limit
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def set_outcome(self, client_id: str, lead_id: str, status: ConversionStatus, at: str | None, revenue: float | None) -> None:
         """Record where a lead ended up (demo seeding; the conversion endpoint adds transition rules)."""
         aws.dynamodb().Table(self._leads_table).update_item(
@@ -173,6 +196,26 @@ class LeadRepository:
                 break
         leads = [item_to_lead(i) for i in items]
         return leads, encode_cursor(last_key, query_shape) if last_key else None
+
+
+_RECORD_FIELDS = (
+    "id", "source", "score", "qualified", "conversion_status", "created_at", "scored_at", "model_id", "model_version", "attributes"
+)  # fmt: skip
+
+
+def _record(item: dict[str, Any]) -> LeadRecord:
+    return LeadRecord(
+        id=str(item["id"]),
+        source=str(item["source"]),
+        score=float(item["score"]),
+        qualified=bool(item["qualified"]),
+        conversion_status=item.get("conversion_status") or "new",
+        created_at=datetime.fromisoformat(str(item["created_at"])),
+        scored_at=datetime.fromisoformat(str(item["scored_at"])),
+        model_id=item.get("model_id"),
+        model_version=item.get("model_version"),
+        attributes={name: value for family in (item.get("attributes") or {}).values() for name, value in from_item(family).items()},
+    )
 
 
 def _filter_expression(filters: LeadFilter) -> Any:

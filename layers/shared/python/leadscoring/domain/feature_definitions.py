@@ -74,4 +74,3 @@ def definition_problems(feature: ScoringFeature) -> list[dict[str, Any]]:
     if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
         problem("validation_rules", f"min ({bounds['min']}) is above max ({bounds['max']}): no value could pass")
     return problems
-

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from leadscoring.services.batch_worker import BatchWorker
     from leadscoring.services.configuration import ConfigurationService
     from leadscoring.services.model_management import ModelManagement
+    from leadscoring.services.monitoring import MonitoringService
     from leadscoring.services.row_scoring import RowScoring
     from leadscoring.services.training_workflow import TrainingWorkflow
 
@@ -174,6 +175,13 @@ def analytics_service() -> AnalyticsService:
     from leadscoring.services.analytics import AnalyticsService
 
     return AnalyticsService(aggregate_store(), config_repository(), model_registry())
+
+
+@lru_cache(maxsize=1)
+def monitoring_service() -> MonitoringService:
+    from leadscoring.services.monitoring import MonitoringService
+
+    return MonitoringService(lead_repository(), model_registry(), config_repository(), configuration_service().features)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.explanations import training_baselines
 from leadscoring.domain.feature_values import DAYS_SINCE, prepare_rows
 from leadscoring.domain.features import MISSING_CATEGORY, model_inputs
+from leadscoring.domain.monitoring import training_reference
 from leadscoring.schemas.lead import AttributeValue
 from leadscoring.schemas.model import FeatureType, ModelType, ScoringFeature, ScoringModel, Thresholds
 from leadscoring.training.export import PARITY_TOLERANCE, PROBABILITIES, TARGET_OPSET, onnx_session, to_onnx, verify_parity
@@ -318,6 +319,8 @@ def assemble(
         "rows": {"total": len(data.rows), "train": len(data.train_idx), "holdout": len(data.test_idx), "positives": int(data.y.sum())},
         "split": {"holdout_fraction": data.holdout_fraction, "stratified": True, "random_state": data.random_state},
         "baselines": training_baselines(train_rows, data.schema),
+        # What drift reports compare live leads with (GET /audit/drift).
+        "reference": training_reference(train_rows, data.schema),
         "parent_version": parent_version,
         "created_by": created_by,
         "created_at": now.isoformat(),

@@ -1,0 +1,76 @@
+"""The drift, bias and data-quality figures (domain/monitoring.py) against hand counts and scikit-learn."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from leadscoring.domain import monitoring as m
+
+
+def test_psi_is_the_textbook_sum_and_zero_for_the_same_shares() -> None:
+    expected, actual = [0.5, 0.3, 0.2], [0.4, 0.4, 0.2]
+    assert m.psi(expected, actual) == pytest.approx(-0.1 * math.log(0.8) + 0.1 * math.log(4 / 3))
+    assert m.psi(expected, expected) == 0
+    # An empty bin counts at the floor, not as an infinite term.
+    assert m.psi([0.5, 0.5, 0.0], [0.5, 0.4, 0.1]) == pytest.approx(-0.1 * math.log(0.8) + (0.1 - 1e-4) * math.log(0.1 / 1e-4))
+    assert [m.drift_level(x) for x in (0.0, 0.099, 0.1, 0.2499, 0.25, 3.0)] == ["stable"] * 2 + ["moderate"] * 2 + ["significant"] * 2
+
+
+def test_a_numeric_reference_bins_training_values_at_their_deciles() -> None:
+    values = [float(v) for v in range(100)] + [None] * 25
+    reference = m.feature_reference(values, numerical=True)
+    assert reference["missing"] == pytest.approx(0.2) and reference["rows"] == 125
+    assert len(reference["edges"]) == 9 and reference["edges"][0] == pytest.approx(9.9)
+    assert sum(reference["shares"]) + reference["missing"] == pytest.approx(1)
+    assert (reference["min"], reference["max"]) == (0.0, 99.0)
+
+    labels, expected, live = m.binned(reference, [0.0, 50.0, 1000.0, None, "text"])
+    assert labels[0] == "< 9.9" and labels[-2] == ">= 89.1" and labels[-1] == m.MISSING
+    assert expected[-1] == pytest.approx(0.2)
+    # 0 in the first bin, 50 in the sixth, 1000 in the last; None and text (the model sees no number) are missing.
+    assert live == pytest.approx([0.2, 0, 0, 0, 0, 0.2, 0, 0, 0, 0.2, 0.4])
+
+
+def test_a_categorical_reference_keeps_the_top_values_and_the_rest_as_other() -> None:
+    values = ["a"] * 50 + ["b"] * 30 + [f"rare{k}" for k in range(20)] + [True, False, None, None]
+    reference = m.feature_reference(values, numerical=False)
+    assert len(reference["shares"]) == m.TOP_CATEGORIES
+    assert reference["shares"]["a"] == pytest.approx(50 / 104) and reference["missing"] == pytest.approx(2 / 104)
+    assert reference["other"] == pytest.approx(4 / 104)  # 22 values are seen once: 18 make the top 20, 4 do not
+    labels, _, live = m.binned(reference, ["a", "b", "never", None])
+    assert labels[-2:] == [m.OTHER, m.MISSING]
+    assert live[labels.index("a")] == 0.25 and live[-2] == 0.25 and live[-1] == 0.25
+
+
+def test_roc_auc_matches_scikit_learn_with_ties() -> None:
+    rng = random.Random(5)
+    scores = [round(rng.uniform(0, 100)) for _ in range(300)]  # whole numbers: many ties
+    outcomes = [rng.random() < s / 120 for s in scores]
+    assert m.roc_auc(scores, outcomes) == pytest.approx(roc_auc_score(outcomes, scores))
+    assert m.roc_auc([1.0, 2.0], [True, True]) is None
+
+
+def test_score_reference_reads_the_calibration_curve_counts() -> None:
+    curve = [{"lower": k / 10, "upper": (k + 1) / 10, "count": k + 1} for k in range(10)]
+    assert m.score_reference(curve) == pytest.approx([(k + 1) / 55 for k in range(10)])
+    assert m.score_reference(curve[:5]) is None
+    assert m.score_bins([0.0, 9.99, 10.0, 99.5, 100.0]) == pytest.approx([0.4, 0.2, 0, 0, 0, 0, 0, 0, 0, 0.4])
+
+
+def test_group_figures() -> None:
+    members = [(80.0, True, "converted"), (70.0, True, "lost"), (20.0, False, "converted"), (10.0, False, "new")]
+    figures = m.group_figures(members)
+    assert figures == {
+        "leads": 4,
+        "mean_score": 45.0,
+        "qualified_rate": 0.5,
+        "with_outcome": 3,
+        "conversion_rate": pytest.approx(2 / 3),
+        "true_positive_rate": 0.5,
+        "false_positive_rate": 1.0,
+        "converted": 2,
+    }
