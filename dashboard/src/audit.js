@@ -2,6 +2,7 @@
 // filtered by type and lead (kept in the address bar, so a filtered trail is a link), a page at a time.
 import { ApiError, fieldProblems, get } from "./api.js";
 import { dataTable, dateTime, h, score } from "./format.js";
+import { reportsSection } from "./reports.js";
 
 const PAGE_SIZE = 25;
 const TYPES = {
@@ -142,20 +143,26 @@ export function auditPage({ breadcrumb, onUnauthorized }) {
   typeSelect.addEventListener("change", () => apply({ type: typeSelect.value, lead_id: leadInput.value }));
   more.addEventListener("click", () => load(true));
 
+  const reports = reportsSection({ onUnauthorized });
+
   return {
     mount(root) {
       root.append(
         breadcrumb,
-        h("div", { class: "page-head" }, h("h1", {}, "Lead Scoring Audit"), status),
+        h("div", { class: "page-head" }, h("h1", {}, "Lead Scoring Audit")),
+        reports.element,
+        h("div", { class: "page-head" }, h("h2", {}, "Audit trail"), status),
         h("p", { class: "help" }, "Every scoring decision (model, version, input hash, outcome and its strongest factors) and every change, with the API key that made it. No names, emails or phones are kept here."),
         form,
         alert,
         h("section", { class: "panel", "aria-label": "Audit trail" }, table, more),
       );
       load(false);
+      reports.start();
     },
     unmount() {
       controller?.abort();
+      reports.stop();
     },
   };
 }

@@ -17,7 +17,19 @@ def test_psi_is_the_textbook_sum_and_zero_for_the_same_shares() -> None:
     assert m.psi(expected, expected) == 0
     # An empty bin counts at the floor, not as an infinite term.
     assert m.psi([0.5, 0.5, 0.0], [0.5, 0.4, 0.1]) == pytest.approx(-0.1 * math.log(0.8) + (0.1 - 1e-4) * math.log(0.1 / 1e-4))
+    # With no drift, PSI averages (bins - 1)(1/n + 1/m): measured here on samples of one distribution.
+    rng = random.Random(3)
+    reference = [0.1] * 10
+    runs = [m.psi(reference, [c / 200 for c in _counts(rng, 200)]) for _ in range(400)]
+    assert sum(runs) / len(runs) == pytest.approx(m.chance_psi(10, 200, 10**9), rel=0.15)
     assert [m.drift_level(x) for x in (0.0, 0.099, 0.1, 0.2499, 0.25, 3.0)] == ["stable"] * 2 + ["moderate"] * 2 + ["significant"] * 2
+
+
+def _counts(rng: random.Random, n: int) -> list[int]:
+    counts = [0] * 10
+    for _ in range(n):
+        counts[rng.randrange(10)] += 1
+    return counts
 
 
 def test_a_numeric_reference_bins_training_values_at_their_deciles() -> None:
@@ -56,7 +68,8 @@ def test_roc_auc_matches_scikit_learn_with_ties() -> None:
 
 def test_score_reference_reads_the_calibration_curve_counts() -> None:
     curve = [{"lower": k / 10, "upper": (k + 1) / 10, "count": k + 1} for k in range(10)]
-    assert m.score_reference(curve) == pytest.approx([(k + 1) / 55 for k in range(10)])
+    shares, rows = m.score_reference(curve) or ([], 0)
+    assert shares == pytest.approx([(k + 1) / 55 for k in range(10)]) and rows == 55
     assert m.score_reference(curve[:5]) is None
     assert m.score_bins([0.0, 9.99, 10.0, 99.5, 100.0]) == pytest.approx([0.4, 0.2, 0, 0, 0, 0, 0, 0, 0, 0.4])
 

@@ -137,20 +137,30 @@ def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
     return total
 
 
+def chance_psi(bins: int, live_rows: int, reference_rows: int) -> float:
+    """The PSI two samples of these sizes show with no drift at all, on average: (bins - 1) * (1/n + 1/m) (PSI is
+    then about a chi-square with bins - 1 degrees of freedom, scaled). A level is read from the PSI above this, so
+    a small sample's noise does not pass for drift."""
+    if live_rows <= 0 or reference_rows <= 0:
+        return 0.0
+    return (bins - 1) * (1 / live_rows + 1 / reference_rows)
+
+
 def drift_level(value: float) -> DriftLevel:
+    """The level of a PSI already net of chance_psi."""
     if value >= PSI_SIGNIFICANT:
         return "significant"
     return "moderate" if value >= PSI_MODERATE else "stable"
 
 
-def score_reference(calibration_curve: Sequence[Mapping[str, Any]]) -> list[float] | None:
-    """The training holdout's share of scores in each 10-point bin, from the record's calibration curve (its
-    bins are tenths of the probability, the score over 100); None when the record has no such curve."""
+def score_reference(calibration_curve: Sequence[Mapping[str, Any]]) -> tuple[list[float], int] | None:
+    """The training holdout's share of scores in each 10-point bin, and its rows, from the record's calibration
+    curve (its bins are tenths of the probability, the score over 100); None when the record has no such curve."""
     if len(calibration_curve) != SCORE_BINS:
         return None
     counts = [int(b.get("count", 0)) for b in calibration_curve]
     total = sum(counts)
-    return _shares(counts, total) if total else None
+    return (_shares(counts, total), total) if total else None
 
 
 def score_bins(scores: Sequence[float]) -> list[float]:

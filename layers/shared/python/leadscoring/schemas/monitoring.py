@@ -69,7 +69,8 @@ class BinShare(StoredModel):
 
 class Distribution(StoredModel):
     psi: float | None = Field(description="Population stability index of the live shares against the reference")
-    level: DriftLevel | None = Field(description="below 0.1 stable, 0.1 to 0.25 moderate, above significant")
+    chance_psi: float | None = Field(description="The PSI samples of these sizes show on average with no drift: (bins - 1)(1/n + 1/m)")
+    level: DriftLevel | None = Field(description="Of psi - chance_psi: below 0.1 stable, 0.1 to 0.25 moderate, above significant")
     bins: list[BinShare]
 
 

@@ -108,10 +108,10 @@ class MonitoringService:
         scored = [lead for lead in leads if (lead.model_id, lead.model_version) == (model_id, version)]
         findings: list[Finding] = []
 
-        expected = m.score_reference(metadata.get("metrics", {}).get("calibration_curve", []))
+        holdout = m.score_reference(metadata.get("metrics", {}).get("calibration_curve", []))
         live = m.score_bins([lead.score for lead in scored])
-        score = _distribution(m.score_bin_labels(), expected, live, len(scored))
-        if expected is None:
+        score = _distribution(m.score_bin_labels(), holdout, live, len(scored))
+        if holdout is None:
             findings.append(Finding(severity="info", subject="score", message="This version's record has no holdout score distribution"))
 
         references = metadata.get("reference") or {}
@@ -124,7 +124,7 @@ class MonitoringService:
                 continue
             values = [_model_value(lead, name, ftype, conversions.get(name)) for lead in scored]
             labels, ref_shares, live_shares = m.binned(reference, values)
-            d = _distribution(labels, ref_shares, live_shares, len(scored))
+            d = _distribution(labels, (ref_shares, int(reference.get("rows", 0))), live_shares, len(scored))
             drifts.append(FeatureDrift(feature=name, type=ftype, **d.model_dump()))
         drifts.sort(key=lambda d: -(d.psi or 0.0))
         if not references:
@@ -288,13 +288,19 @@ def _model_value(lead: LeadRecord, name: str, ftype: str, conversion: str | None
     return value
 
 
-def _distribution(labels: Sequence[str], expected: Sequence[float] | None, live: Sequence[float], n: int) -> Distribution:
-    if expected is None:
-        return Distribution(psi=None, level=None, bins=[BinShare(bin=b, reference=0.0, live=s) for b, s in zip(labels, live, strict=True)])
+def _distribution(labels: Sequence[str], reference: tuple[Sequence[float], int] | None, live: Sequence[float], n: int) -> Distribution:
+    """Live shares against the reference's (shares, rows): the PSI, what chance alone gives, and the level of the rest."""
+    if reference is None:
+        return Distribution(
+            psi=None, chance_psi=None, level=None, bins=[BinShare(bin=b, reference=0.0, live=s) for b, s in zip(labels, live, strict=True)]
+        )
+    expected, rows = reference
     value = m.psi(expected, live) if n else None
+    chance = m.chance_psi(len(labels), n, rows)
     return Distribution(
         psi=None if value is None else round(value, 4),
-        level=None if value is None else m.drift_level(value),
+        chance_psi=round(chance, 4),
+        level=None if value is None else m.drift_level(value - chance),
         bins=[BinShare(bin=b, reference=round(e, 4), live=round(s, 4)) for b, e, s in zip(labels, expected, live, strict=True)],
     )
 
@@ -375,7 +381,7 @@ def _drift_findings(score: Distribution, drifts: Sequence[FeatureDrift]) -> list
             severity: Any = "critical" if d.level == "significant" else "warning"
             what = "The score distribution" if subject == "score" else f"{subject}'s distribution"
             out.append(
-                Finding(severity=severity, subject=subject, message=f"{what} has shifted from training: PSI {d.psi:.2f} ({d.level})")
+                Finding(severity=severity, subject=subject, message=f"{what} has shifted from training: PSI {d.psi:.2f}, {d.chance_psi or 0:.2f} of it what chance gives ({d.level})")
             )
     return out
 
