@@ -177,6 +177,17 @@ def test_drift_of_a_named_version_and_what_is_refused(api: Api, steady, make_ten
     assert error_fields(unknown) == {"model_id"}
     assert_error(api.get("/audit/drift", tenant.admin, query={"model_id": MODEL_ID, "model_version": "9"}), 422, "VALIDATION_ERROR")
     assert_error(api.get("/audit/drift", tenant.admin, query={"from": "2026-05-02", "to": "2026-05-01"}), 422, "VALIDATION_ERROR")
+    odd_queries = [
+        ("/audit/drift", {"model_version": "1"}),  # a version needs its model
+        ("/audit/drift", {"from": "yesterday"}),
+        ("/audit/data-quality", {"to": "2026-13-01"}),
+        ("/audit/data-quality", {"from": "2020-01-01", "to": "2026-01-01"}),  # over 366 days
+        ("/audit/bias", {"attribute": ""}),
+        ("/audit/bias", {"attribute": "x" * 101}),
+        ("/audit/bias", {"attribute": "source\u0000"}),
+    ]
+    for path, query in odd_queries:
+        assert_error(api.get(path, tenant.analyst, query=query), 422)
     modelless = make_tenant("bare", with_model=False)
     assert_error(api.get("/audit/drift", modelless.admin), 409, "NO_ACTIVE_MODEL")
     # A writer's key reads no reports; another tenant sees none of these leads.

@@ -211,10 +211,10 @@ def _record(item: dict[str, Any]) -> LeadRecord:
         qualified=bool(item["qualified"]),
         conversion_status=item.get("conversion_status") or "new",
         created_at=datetime.fromisoformat(str(item["created_at"])),
-        scored_at=datetime.fromisoformat(str(item["scored_at"])),
+        scored_at=datetime.fromisoformat(str(item.get("scored_at") or item["created_at"])),
         model_id=item.get("model_id"),
         model_version=item.get("model_version"),
-        attributes={name: value for family in (item.get("attributes") or {}).values() for name, value in from_item(family).items()},
+        attributes={name: value for family in (item.get("attributes") or {}).values() for name, value in from_item(family or {}).items()},
     )
 
 

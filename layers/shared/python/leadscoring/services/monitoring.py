@@ -380,9 +380,9 @@ def _drift_findings(score: Distribution, drifts: Sequence[FeatureDrift]) -> list
         if d.level in ("moderate", "significant") and d.psi is not None:
             severity: Any = "critical" if d.level == "significant" else "warning"
             what = "The score distribution" if subject == "score" else f"{subject}'s distribution"
-            out.append(
-                Finding(severity=severity, subject=subject, message=f"{what} has shifted from training: PSI {d.psi:.2f}, {d.chance_psi or 0:.2f} of it what chance gives ({d.level})")
-            )
+            chance = d.chance_psi or 0.0
+            message = f"{what} has shifted from training: PSI {d.psi:.2f}, of which chance alone gives {chance:.2f} ({d.level})"
+            out.append(Finding(severity=severity, subject=subject, message=message))
     return out
 
 
