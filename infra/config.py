@@ -162,7 +162,15 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     # Never the leads: reports are read from the aggregates; REGISTRY for thresholds, costs and model filters.
     "analytics": FunctionSettings(512, 29, "Performance and analytics", tables={AGGREGATES: Access.READ, REGISTRY: Access.READ}),
     "aggregator": FunctionSettings(512, 60, "Leads stream -> analytics aggregates (exactly once)", tables={AGGREGATES: Access.COUNT}),
-    "audit": FunctionSettings(512, 10, "Audit trail", tables={AUDIT: Access.READ}),
+    "audit": FunctionSettings(
+        1024,
+        29,
+        "Audit trail; data-quality, drift and bias reports",
+        # The reports read up to 5,000 leads of a period (no contact details), the active model and its training
+        # record (REGISTRY, MODELS_BUCKET metadata) and the tenant's features.
+        tables={AUDIT: Access.READ, LEADS: Access.READ, REGISTRY: Access.READ},
+        buckets={MODELS_BUCKET: Access.READ},
+    ),
     "train": FunctionSettings(
         3008,
         900,

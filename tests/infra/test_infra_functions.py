@@ -224,7 +224,7 @@ def test_access_matrix() -> None:
         "authorizer": ({"ApiKeysTable": a.READ}, {}),
         "models": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE, "BatchBucket": a.READ}),
         "config": ({"RegistryTable": a.READ_WRITE, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ_WRITE}),
-        "audit": ({"AuditTable": a.READ}, {}),
+        "audit": ({"AuditTable": a.READ, "LeadsTable": a.READ, "RegistryTable": a.READ}, {"ModelsBucket": a.READ}),
         "analytics": ({"AggregatesTable": a.READ, "RegistryTable": a.READ}, {}),
         "aggregator": ({"AggregatesTable": a.COUNT}, {}),
         "batch_score": (
