@@ -54,7 +54,7 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _category(value: Any) -> str:
+def category_text(value: Any) -> str:
     """A category as training and scoring see it: booleans as true/false, anything else as its text."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -81,7 +81,7 @@ def feature_reference(values: Sequence[Any], numerical: bool) -> dict[str, Any]:
             "max": float(numbers.max()),
             "rows": n,
         }
-    top = dict(Counter(map(_category, present)).most_common(TOP_CATEGORIES))
+    top = dict(Counter(map(category_text, present)).most_common(TOP_CATEGORIES))
     return {
         "kind": "categories",
         "shares": {k: c / n for k, c in top.items()},
@@ -114,7 +114,7 @@ def binned(reference: Mapping[str, Any], values: Sequence[Any]) -> tuple[list[st
         expected = list(reference["shares"]) or [0.0] * len(labels)
     else:
         categories = list(reference["shares"])
-        known = Counter(map(_category, present))
+        known = Counter(map(category_text, present))
         labels = [*categories, OTHER]
         live = _shares([known.get(c, 0) for c in categories] + [sum(v for k, v in known.items() if k not in reference["shares"])], n)
         expected = [*reference["shares"].values(), reference["other"]]

@@ -187,7 +187,7 @@ class MonitoringService:
         members: dict[str, list[tuple[float, bool, str]]] = defaultdict(list)
         for lead in leads:
             value = lead.source if attribute == "source" else lead.attributes.get(attribute)
-            group = m.MISSING if value is None else ("true" if value is True else "false" if value is False else str(value))
+            group = m.MISSING if value is None else m.category_text(value)
             members[group].append((lead.score, lead.qualified, lead.conversion_status))
         ordered = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         if len(ordered) > MAX_GROUPS:  # the long tail in one group, so the report stays readable
@@ -341,37 +341,19 @@ def _unseen(reference: dict[str, Any] | None, present: Sequence[Any]) -> float |
     if reference is None or reference.get("kind") != "categories":
         return None
     known = reference["shares"]
-    texts = ["true" if v is True else "false" if v is False else str(v) for v in present]
+    texts = [m.category_text(v) for v in present]
     return m.ratio(sum(1 for t in texts if t not in known), len(texts))
 
 
 def _quality_findings(row: FeatureQuality) -> list[Finding]:
-    out = []
+    messages = []
     if row.completeness is not None and row.training_completeness is not None and row.completeness < row.training_completeness - 0.2:
-        out.append(
-            Finding(
-                severity="warning",
-                subject=row.feature,
-                message=f"{row.feature} is present on {row.completeness:.0%} of leads, against {row.training_completeness:.0%} in training",
-            )
-        )
+        messages.append(f"{row.feature} is present on {row.completeness:.0%} of leads, against {row.training_completeness:.0%} in training")
     if row.out_of_training_range is not None and row.out_of_training_range > 0.05:
-        out.append(
-            Finding(
-                severity="warning",
-                subject=row.feature,
-                message=f"{row.out_of_training_range:.0%} of {row.feature} values lie outside the range the model was trained on",
-            )
-        )
+        messages.append(f"{row.out_of_training_range:.0%} of {row.feature} values lie outside the range the model was trained on")
     if row.unseen_categories is not None and row.unseen_categories > 0.1:
-        out.append(
-            Finding(
-                severity="warning",
-                subject=row.feature,
-                message=f"{row.unseen_categories:.0%} of {row.feature} values are categories the model rarely or never saw in training",
-            )
-        )
-    return out
+        messages.append(f"{row.unseen_categories:.0%} of {row.feature} values are categories the model rarely or never saw in training")
+    return [Finding(severity="warning", subject=row.feature, message=message) for message in messages]
 
 
 def _drift_findings(score: Distribution, drifts: Sequence[FeatureDrift]) -> list[Finding]:
