@@ -89,6 +89,12 @@ AGGREGATOR_BATCH_WINDOW_SECONDS = 1
 AGGREGATOR_RETRY_ATTEMPTS = 20
 AGGREGATOR_MAX_RECORD_AGE_HOURS = 24
 
+# The audit reports on the record: an EventBridge schedule invokes MONITOR_FUNCTION once a day (UTC), which
+# appends every tenant's data-quality, drift and bias reports to its audit trail (infra/constructs/reports.py).
+MONITOR_FUNCTION = "monitor"
+MONITOR_SCHEDULE_HOUR_UTC = 5
+MONITOR_RETRY_ATTEMPTS = 2  # Lambda's own retries of the asynchronous invocation; a retry rewrites nothing
+
 
 class Access(Enum):
     READ = "read"
@@ -111,11 +117,13 @@ class FunctionSettings:
     tables: dict[TableSpec, Access] = field(default_factory=dict)
     buckets: dict[BucketSpec, Access] = field(default_factory=dict)
     container: bool = False  # a Docker image instead of a zip + layers
+    asynchronous: bool = False  # invoked by events (a schedule): failed invocations go to its dead-letter queue
     ephemeral_storage_mb: int = 512
 
 
 # Every deployed function: the routed ones (leadscoring.routes.FUNCTIONS), the authorizer, the training
-# workflow's TRAIN_FUNCTION, the batch workflow's BATCH_WORKER_FUNCTION and the AGGREGATOR_FUNCTION.
+# workflow's TRAIN_FUNCTION, the batch workflow's BATCH_WORKER_FUNCTION, the AGGREGATOR_FUNCTION and the
+# MONITOR_FUNCTION.
 # Least privilege: each function gets exactly the tables and buckets listed here (and the data key).
 FUNCTIONS: dict[str, FunctionSettings] = {
     "authorizer": FunctionSettings(512, 5, "API key authorizer", tables={API_KEYS: Access.READ}),
@@ -170,6 +178,14 @@ FUNCTIONS: dict[str, FunctionSettings] = {
         # record (REGISTRY, MODELS_BUCKET metadata) and the tenant's features.
         tables={AUDIT: Access.READ, LEADS: Access.READ, REGISTRY: Access.READ},
         buckets={MODELS_BUCKET: Access.READ},
+    ),
+    "monitor": FunctionSettings(
+        1024,
+        900,
+        "Daily audit reports (data quality, drift, bias) of every tenant, on the record",
+        tables={REGISTRY: Access.READ, LEADS: Access.READ, AUDIT: Access.APPEND},
+        buckets={MODELS_BUCKET: Access.READ},
+        asynchronous=True,
     ),
     "train": FunctionSettings(
         3008,

@@ -12,7 +12,9 @@ const TYPES = {
   model_change: "Model changes",
   conversion: "Conversions",
   error: "Errors",
+  monitoring_report: "Monitoring reports",
 };
+const REPORTS = { data_quality: "Data quality", drift: "Model drift", bias: "Bias" };
 
 function readFilters() {
   const params = new URLSearchParams(location.search);
@@ -35,6 +37,10 @@ function summary(event) {
     if (d.job_id) parts.push(`batch job ${d.job_id}, row ${d.row}`);
     if (explanation.length) parts.push(explanation.join(" "));
     return parts.filter(Boolean).join(" · ");
+  }
+  if (event.type === "monitoring_report") {
+    const first = d.findings?.[0];
+    return [`${REPORTS[d.report] ?? d.report}: ${String(d.status ?? "").replaceAll("_", " ")}`, `${d.leads ?? 0} leads`, first ? first.message : "no findings"].join(" · ");
   }
   if (event.type === "conversion") return [d.from && d.to ? `${d.from} → ${d.to}` : null, d.revenue != null ? `revenue ${d.revenue}` : null].filter(Boolean).join(" · ");
   return String(d.change ?? d.message ?? "");

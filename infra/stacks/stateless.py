@@ -13,6 +13,7 @@ from infra.constructs.api import LeadScoringApiConstruct
 from infra.constructs.batch_workflow import BatchWorkflowConstruct
 from infra.constructs.functions import LeadScoringFunctionsConstruct
 from infra.constructs.layers import FunctionLayersConstruct
+from infra.constructs.reports import AuditReportScheduleConstruct
 from infra.constructs.training_workflow import TrainingWorkflowConstruct
 from infra.stacks.stateful import StatefulStack
 from leadscoring.resources import LEADS
@@ -47,6 +48,12 @@ class StatelessStack(Stack):
             "Aggregates",
             aggregator=self.functions.functions[config.AGGREGATOR_FUNCTION],
             leads=data.tables.tables[LEADS],
+        )
+        self.reports = AuditReportScheduleConstruct(
+            self,
+            "AuditReports",
+            monitor=self.functions.functions[config.MONITOR_FUNCTION],
+            dead_letters=self.functions.dead_letters[config.MONITOR_FUNCTION],
         )
         CfnOutput(self, "ApiEndpoint", value=self.api.endpoint, description="Base URL of the lead scoring API")
         CfnOutput(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,22 @@ def test_api_responses_are_declared_json(stack: Stack, scored: dict[str, Any]) -
     reply = stack.request("GET", f"{API}/leads/{scored['id']}", stack.api_key)
     assert reply.status == 200
     assert reply.content_type.startswith("application/json")
+
+
+def test_the_daily_audit_reports_are_recorded_once_per_run(stack: Stack) -> None:
+    """`leadscoring --local record-reports` does what the deployed schedule does: the demo tenant's three reports
+    land in its trail; the same run's time again records nothing."""
+    today = datetime.now(UTC).date()
+    at = f"{today.isoformat()}T05:00:00Z"
+    first = run_cli("--local", "record-reports", "--at", at)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["tenants"] >= 1 and summary["events_written"] == 3 * summary["tenants"] and summary["failed"] == []
+    again = json.loads(run_cli("--local", "record-reports", "--at", at).stdout.strip().splitlines()[-1])
+    assert again["events_written"] == 0
+
+    events = stack.request("GET", f"{API}/audit/events?type=monitoring_report&limit=100", stack.api_key).json["items"]
+    recorded = [e for e in events if e["at"].startswith(f"{today.isoformat()}T05:00")]
+    assert sorted(e["details"]["report"] for e in recorded) == ["bias", "data_quality", "drift"]
+    period = {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}
+    assert all(e["details"]["period"] == period and e["details"]["leads"] > 0 for e in recorded)

@@ -20,8 +20,10 @@ ZIP_FUNCTIONS = sorted(name for name, settings in config.FUNCTIONS.items() if no
 
 
 def test_one_function_per_deployed_folder(function_ids: dict[str, str]) -> None:
-    # The routed functions, the authorizer, the workflows' steps and the stream's aggregator (no route reaches those).
-    assert set(function_ids) == {*routes.FUNCTIONS, "authorizer", "train", "batch_worker", "aggregator"} == set(config.FUNCTIONS)
+    # The routed functions, the authorizer, the workflows' steps, the stream's aggregator and the daily reports' monitor
+    # (no route reaches those).
+    unrouted = {"authorizer", "train", "batch_worker", "aggregator", "monitor"}
+    assert set(function_ids) == {*routes.FUNCTIONS, *unrouted} == set(config.FUNCTIONS)
     assert set(routes.FUNCTIONS) >= {"score", "batch_score", "models", "config", "analytics", "audit"}
     assert "train" not in routes.FUNCTIONS
     assert config.TRAIN_FUNCTION == "train"
@@ -183,8 +185,13 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
         if statement["Resource"] == "*":
             assert actions - _STREAM_LISTING.get(name, set()) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
         elif actions & STREAM_READ_ACTIONS or any(a.startswith("sqs:") for a in actions):
-            # The stream event source's own grants (tests/infra/test_infra_analytics.py checks them).
-            assert name == config.AGGREGATOR_FUNCTION, (name, actions)
+            # The stream event source's own grants (tests/infra/test_infra_analytics.py checks them), or an
+            # asynchronous function's sends to its own failure destination.
+            if name == config.MONITOR_FUNCTION:
+                assert actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}, actions
+                assert all("MonitorDeadLetters" in json.dumps(r) for r in _resources(statement))
+            else:
+                assert name == config.AGGREGATOR_FUNCTION, (name, actions)
         elif any(a.startswith("dynamodb:") for a in actions):
             # minimizePolicies merges statements with equal actions, so attribute each resource on its own
             for resource in _resources(statement):
@@ -227,6 +234,7 @@ def test_access_matrix() -> None:
         "audit": ({"AuditTable": a.READ, "LeadsTable": a.READ, "RegistryTable": a.READ}, {"ModelsBucket": a.READ}),
         "analytics": ({"AggregatesTable": a.READ, "RegistryTable": a.READ}, {}),
         "aggregator": ({"AggregatesTable": a.COUNT}, {}),
+        "monitor": ({"RegistryTable": a.READ, "LeadsTable": a.READ, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ}),
         "batch_score": (
             {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ_WRITE},
             {"ModelsBucket": a.READ, "BatchBucket": a.READ_WRITE},
@@ -249,3 +257,18 @@ def test_access_matrix() -> None:
 
 def test_audit_trail_is_append_only() -> None:
     assert TABLE_ACTIONS[config.Access.APPEND] == ["dynamodb:PutItem"]
+
+
+def test_the_audit_reports_run_daily_and_a_failed_run_is_kept(synthesized: Synthesized, function_ids: dict[str, str]) -> None:
+    rules = synthesized.resources(synthesized.stateless, "AWS::Events::Rule")
+    [rule] = [r["Properties"] for r in rules.values() if "ScheduleExpression" in r["Properties"]]
+    assert rule["ScheduleExpression"] == f"cron(0 {config.MONITOR_SCHEDULE_HOUR_UTC} * * ? *)"
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_ids[config.MONITOR_FUNCTION], "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    # A delivery that fails and a run that fails every retry land in the same queue.
+    [invoke] = synthesized.resources(synthesized.stateless, "AWS::Lambda::EventInvokeConfig").values()
+    assert invoke["Properties"]["MaximumRetryAttempts"] == config.MONITOR_RETRY_ATTEMPTS
+    assert invoke["Properties"]["FunctionName"] == {"Ref": function_ids[config.MONITOR_FUNCTION]}
+    queue = invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert target["DeadLetterConfig"]["Arn"] == queue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -238,3 +239,35 @@ def test_bias_by_source_and_what_cannot_be_grouped(api: Api, steady) -> None:
         assert_error(reply, 422, "VALIDATION_ERROR")
         assert error_fields(reply) == {"attribute"}
         assert reply.body["error"]["details"][0]["type"] == kind
+
+
+# -- on the record ---------------------------------------------------------------------------------------------
+
+
+def test_the_daily_run_puts_each_report_on_the_record_once(api: Api, shifted, make_tenant: Callable[..., Tenant]) -> None:
+    from leadscoring.services import wiring
+
+    tenant = shifted[0]
+    at = datetime.now(UTC).replace(hour=5, minute=0, second=0, microsecond=0)
+    assert tenant.client_id in wiring.config_repository().clients_with_active_model()
+    assert make_tenant("quiet", with_model=False).client_id not in wiring.config_repository().clients_with_active_model()
+
+    assert wiring.report_schedule().record(tenant.client_id, at) == 3
+    assert wiring.report_schedule().record(tenant.client_id, at) == 0  # a retried run writes nothing twice
+    events = api.get("/audit/events", tenant.analyst, query={"type": "monitoring_report"}).body["items"]
+    by_report = {e["details"]["report"]: e for e in events}
+    assert len(events) == 3 and set(by_report) == {"data_quality", "drift", "bias"}
+    assert all(e["actor"] == "system" and e["at"].startswith(at.date().isoformat()) for e in events)
+
+    # Each is what the report answers for the same 30 days.
+    period = {"from": (at.date() - timedelta(days=29)).isoformat(), "to": at.date().isoformat()}
+    for report, path in (("data_quality", "/audit/data-quality"), ("drift", "/audit/drift"), ("bias", "/audit/bias")):
+        answer = api.get(path, tenant.analyst, query=period).body
+        details = by_report[report]["details"]
+        assert details["status"] == answer["status"] and details["period"] == period
+        assert details["leads"] == answer["sample"]["leads"] == len(shifted[1])
+        assert details["findings"] == answer["findings"][:10]
+    drift = by_report["drift"]
+    assert (drift["model_id"], drift["model_version"]) == (MODEL_ID, "1")
+    assert set(SHIFTED) <= set(drift["details"]["drifted_features"])
+    assert by_report["bias"]["details"]["attribute"] == "source"

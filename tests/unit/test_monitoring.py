@@ -87,3 +87,14 @@ def test_group_figures() -> None:
         "false_positive_rate": 1.0,
         "converted": 2,
     }
+
+
+def test_a_scheduled_run_is_known_by_its_due_time() -> None:
+    from datetime import UTC, datetime
+
+    from leadscoring.services.report_schedule import scheduled_time
+
+    due = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)
+    assert scheduled_time({"time": "2026-12-03T05:00:00Z", "detail-type": "Scheduled Event"}) == due
+    assert scheduled_time({"time": "2026-12-03T06:00:00+01:00"}) == due
+    assert scheduled_time({}, now=due) == due

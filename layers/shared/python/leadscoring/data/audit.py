@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.codec import from_item, to_item
+from leadscoring.data.pages import query_page
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent, AuditType
 
@@ -36,6 +38,16 @@ class AuditRepository:
             Item=decision_item(client_id, event), ConditionExpression="attribute_not_exists(event_key)"
         )
 
+    def append_once(self, client_id: str, event: AuditEvent) -> bool:
+        """Append an event whose id is the same on every retry of what records it; False when it is already there."""
+        try:
+            self.append(client_id, event)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def record_change(
         self, client_id: str, event_type: AuditType, actor: str, change: str, model_id: str | None = None, **details: Any
     ) -> None:
@@ -51,7 +63,8 @@ class AuditRepository:
     ) -> tuple[list[AuditEvent], str | None]:
         query_shape = {"client": client_id, "type": event_type, "lead": lead_id}
         start = decode_cursor(cursor, client_id, query_shape)
-        kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}
+        kwargs: dict[str, Any] = {"ScanIndexForward": False}
+        key_names = ("client_id", "event_key", "lead_key") if lead_id else ("client_id", "event_key")
         if lead_id:
             kwargs["IndexName"] = "by_lead"
             kwargs["KeyConditionExpression"] = Key("lead_key").eq(f"{client_id}#{lead_id}")
@@ -59,8 +72,7 @@ class AuditRepository:
             kwargs["KeyConditionExpression"] = Key("client_id").eq(client_id)
         if event_type:
             kwargs["FilterExpression"] = Attr("type").eq(event_type)
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        page = aws.dynamodb().Table(self._table).query(**kwargs)
-        events = [AuditEvent.model_validate(from_item(i)) for i in page.get("Items", [])]
-        return events, encode_cursor(page.get("LastEvaluatedKey"), query_shape)
+        table = aws.dynamodb().Table(self._table)
+        items, last_key = query_page(table, kwargs, limit, start, lambda item: {k: item[k] for k in key_names})
+        events = [AuditEvent.model_validate(from_item(i)) for i in items]
+        return events, encode_cursor(last_key, query_shape) if last_key else None

@@ -17,6 +17,7 @@ from leadscoring.data.audit import decision_item
 from leadscoring.data.batch_get import batch_get
 from leadscoring.data.batch_write import put_items, put_items_if_unchanged
 from leadscoring.data.codec import from_item, to_item
+from leadscoring.data.pages import query_page
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
 from leadscoring.domain.monitoring import LeadRecord
@@ -24,8 +25,6 @@ from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
 
 _serializer = TypeSerializer()
-# A filtered page may need several reads; this bounds the work one request can cause.
-MAX_READS_PER_PAGE = 20
 PAIRS_PER_TRANSACTION = 50
 
 
@@ -178,22 +177,7 @@ class LeadRepository:
         if condition is not None:
             kwargs["FilterExpression"] = condition
         index = kwargs["IndexName"]
-        items: list[dict[str, Any]] = []
-        last_key = start
-        for _ in range(MAX_READS_PER_PAGE):
-            if last_key:
-                kwargs["ExclusiveStartKey"] = last_key
-            # Filters apply after DynamoDB's Limit, so filtered reads fetch more than they need.
-            page = table.query(Limit=limit - len(items) if condition is None else max(limit, 100), **kwargs)
-            found = page.get("Items", [])
-            taken = found[: limit - len(items)]
-            items.extend(taken)
-            if len(taken) < len(found):
-                last_key = _key_of(taken[-1], index)
-                break
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key or len(items) >= limit:
-                break
+        items, last_key = query_page(table, kwargs, limit, start, lambda item: _key_of(item, index))
         leads = [item_to_lead(i) for i in items]
         return leads, encode_cursor(last_key, query_shape) if last_key else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
@@ -156,6 +156,21 @@ class ConfigRepository:
     def get_config(self, client_id: str) -> ScoringConfig:
         item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": CONFIG_ITEM}).get("Item")
         return ScoringConfig.model_validate(from_item(item)) if item else ScoringConfig()
+
+    def clients_with_active_model(self) -> list[str]:
+        """Every tenant with a deployed model (a scan: for the daily reports, not for requests)."""
+        table = aws.dynamodb().Table(self._table)
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("item").eq(CONFIG_ITEM) & Attr("active_model").exists(),
+            "ProjectionExpression": "client_id",
+        }
+        clients: list[str] = []
+        while True:
+            page = table.scan(**kwargs)
+            clients.extend(str(i["client_id"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(clients)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_config(self, client_id: str, config: ScoringConfig) -> None:
         item = to_item(config.model_dump(mode="json"))

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from leadscoring.schemas.base import StoredModel
 
-AuditType = Literal["decision", "config_change", "model_change", "conversion", "error"]
+AuditType = Literal["decision", "config_change", "model_change", "conversion", "error", "monitoring_report"]
 
 
 class AuditEvent(StoredModel):

@@ -47,6 +47,9 @@ class FeatureQuality(StoredModel):
 
 class DataQualityReport(StoredModel):
     sample: Sample
+    status: Literal["ok", "review", "insufficient_data"] = Field(
+        description="review: a warning among the findings; insufficient_data: no lead in the period"
+    )
     model_id: str | None = Field(description="The active model, whose training rows are the reference")
     model_version: str | None
     mean_completeness: float | None = Field(description="Mean of the active features' completeness")

@@ -87,8 +87,10 @@ class MonitoringService:
             findings.append(Finding(severity="warning", subject="timeliness", message=f"No new lead for {hours:.0f} hours"))
         required = [f.name for f in features if any(r.type == "required" for r in f.validation_rules)]
         shares = [r.completeness for r in rows if r.completeness is not None]
+        warned = any(f.severity != "info" for f in findings)
         return DataQualityReport(
             sample=sample,
+            status="insufficient_data" if not leads else "review" if warned else "ok",
             model_id=active.id if active else None,
             model_version=active.version if active else None,
             mean_completeness=sum(shares) / len(shares) if shares else None,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from leadscoring.services.configuration import ConfigurationService
     from leadscoring.services.model_management import ModelManagement
     from leadscoring.services.monitoring import MonitoringService
+    from leadscoring.services.report_schedule import ReportSchedule
     from leadscoring.services.row_scoring import RowScoring
     from leadscoring.services.training_workflow import TrainingWorkflow
 
@@ -182,6 +183,13 @@ def monitoring_service() -> MonitoringService:
     from leadscoring.services.monitoring import MonitoringService
 
     return MonitoringService(lead_repository(), model_registry(), config_repository(), configuration_service().features)
+
+
+@lru_cache(maxsize=1)
+def report_schedule() -> ReportSchedule:
+    from leadscoring.services.report_schedule import ReportSchedule
+
+    return ReportSchedule(monitoring_service(), config_repository(), audit_repository())
 
 
 @lru_cache(maxsize=1)

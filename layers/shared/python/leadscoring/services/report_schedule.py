@@ -1,0 +1,126 @@
+"""The audit reports on the record: once a day, every tenant with a deployed model gets its data-quality, drift
+and bias (by source) reports over the 30 days to the run's day appended to its audit trail, one
+`monitoring_report` event each, so how a model's inputs and outcomes moved stays on the record beside its
+decisions. An event's id is made of the run's scheduled time and the report: a retried run writes nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from leadscoring.data.audit import AuditRepository
+from leadscoring.data.registry import ConfigRepository
+from leadscoring.schemas.audit import AuditEvent
+from leadscoring.schemas.monitoring import BiasReport, DataQualityReport, DriftReport
+from leadscoring.services.analytics import ReportQuery
+from leadscoring.services.monitoring import MonitoringService
+
+RECORD_DAYS = 30
+MAX_FINDINGS = 10
+
+logger = Logger(child=True)
+
+
+class ReportSchedule:
+    def __init__(self, monitoring: MonitoringService, configs: ConfigRepository, audit: AuditRepository) -> None:
+        self._monitoring = monitoring
+        self._configs = configs
+        self._audit = audit
+
+    def run(self, at: datetime) -> dict[str, Any]:
+        """Record every tenant's reports for the run scheduled at `at`. A tenant that fails does not stop the
+        others; the run then raises, so the scheduler retries it (tenants already recorded write nothing)."""
+        clients = self._configs.clients_with_active_model()
+        written, failed = 0, []
+        for client_id in clients:
+            try:
+                written += self.record(client_id, at)
+            except Exception:
+                logger.exception("Recording a tenant's audit reports failed", extra={"client_id": client_id})
+                failed.append(client_id)
+        summary = {"at": _stamp(at), "tenants": len(clients), "events_written": written, "failed": failed}
+        if failed:
+            raise RuntimeError(f"Audit reports failed for {len(failed)} of {len(clients)} tenants: {', '.join(failed)}")
+        return summary
+
+    def record(self, client_id: str, at: datetime) -> int:
+        """The tenant's three reports as audit events; how many were new."""
+        at = at.astimezone(UTC)
+        end = at.date()
+        q = ReportQuery(end - timedelta(days=RECORD_DAYS - 1), end, "day")
+        quality = self._monitoring.data_quality(client_id, q, now=at)
+        drift = self._monitoring.drift(client_id, q)
+        bias = self._monitoring.bias(client_id, q, "source")
+        events = [
+            self._event(at, "data_quality", quality.status, quality, None, None, _quality_figures(quality)),
+            self._event(at, "drift", drift.status, drift, drift.model_id, drift.model_version, _drift_figures(drift)),
+            self._event(at, "bias", bias.status, bias, None, None, _bias_figures(bias)),
+        ]
+        return sum(self._audit.append_once(client_id, event) for event in events)
+
+    @staticmethod
+    def _event(
+        at: datetime,
+        report: str,
+        status: str,
+        answer: DataQualityReport | DriftReport | BiasReport,
+        model_id: str | None,
+        model_version: str | None,
+        figures: dict[str, Any],
+    ) -> AuditEvent:
+        sample = answer.sample
+        return AuditEvent(
+            event_id=f"{_stamp(at)}#report-{report}",
+            type="monitoring_report",
+            at=at,
+            actor="system",
+            model_id=model_id,
+            model_version=model_version,
+            details={
+                "report": report,
+                "status": status,
+                "period": {"from": sample.start.isoformat(), "to": sample.end.isoformat()},
+                "leads": sample.leads,
+                "truncated": sample.truncated,
+                **figures,
+                "findings": [f.model_dump() for f in answer.findings[:MAX_FINDINGS]],
+            },
+        )
+
+
+def scheduled_time(event: dict[str, Any], now: datetime | None = None) -> datetime:
+    """The time an EventBridge scheduled event was due (its `time`, the same on every retry), else now."""
+    text = event.get("time")
+    if not text:
+        return now or datetime.now(UTC)
+    at = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _quality_figures(report: DataQualityReport) -> dict[str, Any]:
+    return {"mean_completeness": report.mean_completeness, "hours_since_newest_lead": report.hours_since_newest_lead}
+
+
+def _drift_figures(report: DriftReport) -> dict[str, Any]:
+    return {
+        "scored_leads": report.scored_leads,
+        "score_psi": report.score.psi,
+        "drifted_features": [f.feature for f in report.features if f.level == "significant"],
+        "roc_auc": report.performance.roc_auc,
+        "training_roc_auc": report.performance.training_roc_auc,
+        "with_outcome": report.performance.with_outcome,
+    }
+
+
+def _bias_figures(report: BiasReport) -> dict[str, Any]:
+    return {
+        "attribute": report.attribute,
+        "lowest_disparate_impact": report.lowest_disparate_impact,
+        "equal_opportunity_gap": report.equal_opportunity_gap,
+    }
