@@ -127,3 +127,15 @@ def test_the_reports_are_the_apis(page: Watched, stack: Stack) -> None:
     assert groups == [g["group"] for g in bias["groups"]]
     expect(page.page.locator("#bias-status")).to_have_attribute("data-status", bias["status"])
     page.screenshot("audit-reports")
+
+    # The daily run puts them on the record: the trail lists them under their own type.
+    recorded = run_cli("--local", "record-reports", "--at", f"{today}T05:00:00Z")
+    assert recorded.returncode == 0, recorded.stderr
+    page.page.get_by_label("Type").select_option("monitoring_report")
+    events = _api(stack, "GET", "/audit/events?type=monitoring_report", stack.api_key)["items"]
+    assert len(events) == 3 and _shown(page) == [e["event_id"] for e in events]
+    summaries = page.page.locator("#audit-rows .audit-summary").all_inner_texts()
+    names = {"data_quality": "Data quality", "drift": "Model drift", "bias": "Bias"}
+    for text, event in zip(summaries, events, strict=True):
+        d = event["details"]
+        assert text.startswith(f"{names[d['report']]}: {d['status'].replace('_', ' ')} · {d['leads']} leads · "), text
