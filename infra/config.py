@@ -89,11 +89,11 @@ AGGREGATOR_BATCH_WINDOW_SECONDS = 1
 AGGREGATOR_RETRY_ATTEMPTS = 20
 AGGREGATOR_MAX_RECORD_AGE_HOURS = 24
 
-# The audit reports on the record: an EventBridge schedule invokes MONITOR_FUNCTION once a day (UTC), which
-# appends every tenant's data-quality, drift and bias reports to its audit trail (infra/constructs/reports.py).
+# The audit reports on the record: an EventBridge schedule starts the reports workflow once a day (UTC), whose
+# steps run in MONITOR_FUNCTION: every tenant's data-quality, drift and bias reports appended to its audit trail
+# (infra/constructs/reports.py, leadscoring.workflows.reports).
 MONITOR_FUNCTION = "monitor"
 MONITOR_SCHEDULE_HOUR_UTC = 5
-MONITOR_RETRY_ATTEMPTS = 2  # Lambda's own retries of the asynchronous invocation; a retry rewrites nothing
 
 
 class Access(Enum):
@@ -117,7 +117,6 @@ class FunctionSettings:
     tables: dict[TableSpec, Access] = field(default_factory=dict)
     buckets: dict[BucketSpec, Access] = field(default_factory=dict)
     container: bool = False  # a Docker image instead of a zip + layers
-    asynchronous: bool = False  # invoked by events (a schedule): failed invocations go to its dead-letter queue
     ephemeral_storage_mb: int = 512
 
 
@@ -181,11 +180,10 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     ),
     "monitor": FunctionSettings(
         1024,
-        900,
-        "Daily audit reports (data quality, drift, bias) of every tenant, on the record",
+        300,
+        "Daily audit reports workflow steps: list the tenants, record one tenant's reports, summarize",
         tables={REGISTRY: Access.READ, LEADS: Access.READ, AUDIT: Access.APPEND},
         buckets={MODELS_BUCKET: Access.READ},
-        asynchronous=True,
     ),
     "train": FunctionSettings(
         3008,

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from local_stack.aws_env import configure_environment, start_moto
 from local_stack.resources import create_resources
-from local_stack.step_functions import install_batch_workflow, install_training_workflow
+from local_stack.step_functions import install_batch_workflow, install_reports_workflow, install_training_workflow
 
 STATE_FILE = Path(".local/stack.json")
 
@@ -26,6 +26,7 @@ def main() -> int:
     create_resources()
     training_arn = install_training_workflow(endpoint)
     batch_arn = install_batch_workflow(endpoint)
+    reports_arn = install_reports_workflow(endpoint)
 
     from leadscoring.routes import Role
     from leadscoring.services import wiring
@@ -50,6 +51,7 @@ def main() -> int:
                 "api": f"http://127.0.0.1:{port}",
                 "training_state_machine_arn": training_arn,
                 "batch_state_machine_arn": batch_arn,
+                "reports_state_machine_arn": reports_arn,
             }
         )
     )

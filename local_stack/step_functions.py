@@ -133,3 +133,18 @@ def install_batch_workflow(endpoint: str) -> str:
 
 def _placeholder(event: dict[str, Any], context: Any) -> Any:
     raise RuntimeError("the distributed map emulator is installed once its definition is known")
+
+
+MONITOR_FUNCTION = "leadscoring-monitor"
+
+
+def install_reports_workflow(endpoint: str) -> str:
+    """The daily audit reports state machine, running the real `monitor` function's steps; returns its ARN.
+    Locally nothing schedules it: `leadscoring --local record-reports` starts a run."""
+    from leadscoring.workflows.reports import reports_definition
+    from local_stack.gateway import load_function
+
+    enable(endpoint, {MONITOR_FUNCTION: load_function("monitor").lambda_handler})
+    arn = create_state_machine("leadscoring-reports", reports_definition(function_arn(MONITOR_FUNCTION)))
+    os.environ["REPORTS_STATE_MACHINE_ARN"] = arn
+    return arn

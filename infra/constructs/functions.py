@@ -11,9 +11,7 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import config
@@ -68,10 +66,6 @@ NO_DLQ_REASON = (
     "Invoked synchronously (API Gateway proxy integration, or the training and batch workflows' lambda:invoke tasks): the caller "
     "receives the error and retries. A dead-letter queue only captures failed asynchronous invocations, which this function never gets."
 )
-ON_FAILURE_REASON = (
-    "Invoked asynchronously (a schedule): an invocation that fails every retry goes to its on-failure destination, an SQS "
-    "queue, which also records the request and the error; a dead-letter config on the function would only duplicate it."
-)
 XRAY_REASON = "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."
 
 
@@ -116,8 +110,6 @@ class LeadScoringFunctionsConstruct(Construct):
         self._tables = tables
         self._layers = layers
         self._environment = shared_environment(tables)
-        # Asynchronously invoked functions' failure destinations, by function (their event sources deliver there too).
-        self.dead_letters: dict[str, sqs.Queue] = {}
         self.functions: dict[str, lambda_.Function] = {name: self._function(name, settings) for name, settings in config.FUNCTIONS.items()}
 
     @property
@@ -171,9 +163,6 @@ class LeadScoringFunctionsConstruct(Construct):
                 **common,
             )
         else:
-            if settings.asynchronous:
-                queue = self.dead_letters[name] = self._dead_letters(scope)
-                common.update(on_failure=destinations.SqsDestination(queue), retry_attempts=config.MONITOR_RETRY_ATTEMPTS)
             function = lambda_.Function(
                 scope,
                 "Function",
@@ -184,30 +173,9 @@ class LeadScoringFunctionsConstruct(Construct):
                 **common,
             )
         self._grant(role, scope, settings)
-        acknowledge(scope, "Serverless-LambdaDLQ", ON_FAILURE_REASON if settings.asynchronous else NO_DLQ_REASON)
+        acknowledge(scope, "Serverless-LambdaDLQ", NO_DLQ_REASON)
         acknowledge(scope, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
         return function
-
-    @staticmethod
-    def _dead_letters(scope: Construct) -> sqs.Queue:
-        """Where an asynchronous invocation that failed every retry is described (the event, never lead data), and
-        where its event source puts an event it could not deliver."""
-        queue = sqs.Queue(
-            scope,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                queue,
-                rule,
-                "This queue is itself the failure destination of the function's asynchronous invocations and of its schedule's "
-                "deliveries; it holds the events that failed for inspection and replay, and nothing consumes it to fail again.",
-            )
-        return queue
 
     def _grant(self, role: iam.Role, scope: Construct, settings: config.FunctionSettings) -> None:
         for spec, access in settings.tables.items():

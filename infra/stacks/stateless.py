@@ -49,18 +49,19 @@ class StatelessStack(Stack):
             aggregator=self.functions.functions[config.AGGREGATOR_FUNCTION],
             leads=data.tables.tables[LEADS],
         )
-        self.reports = AuditReportScheduleConstruct(
-            self,
-            "AuditReports",
-            monitor=self.functions.functions[config.MONITOR_FUNCTION],
-            dead_letters=self.functions.dead_letters[config.MONITOR_FUNCTION],
-        )
+        self.reports = AuditReportScheduleConstruct(self, "AuditReports", monitor=self.functions.functions[config.MONITOR_FUNCTION])
         CfnOutput(self, "ApiEndpoint", value=self.api.endpoint, description="Base URL of the lead scoring API")
         CfnOutput(
             self,
             "TrainingStateMachineArn",
             value=self.training.state_machine.state_machine_arn,
             description="The model training workflow (Step Functions)",
+        )
+        CfnOutput(
+            self,
+            "ReportsStateMachineArn",
+            value=self.reports.state_machine.state_machine_arn,
+            description="The daily audit reports (Step Functions): start it to re-record, e.g. with client_ids",
         )
         CfnOutput(
             self,

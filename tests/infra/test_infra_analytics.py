@@ -73,9 +73,7 @@ def test_only_the_aggregator_reads_the_stream_and_writes_the_aggregates(synthesi
         reads_stream = "dynamodb:GetRecords" in text
         sends_dlq = "sqs:SendMessage" in text
         if reads_stream or sends_dlq:
-            # The monitor sends to its own failure destination (tests/infra/test_infra_functions.py).
-            monitor = logical_id.startswith("FunctionsMonitor") and not reads_stream
-            assert logical_id.startswith("FunctionsAggregator") or monitor, logical_id
+            assert logical_id.startswith("FunctionsAggregator"), logical_id
     assert config.FUNCTIONS["aggregator"].tables == {AGGREGATES: config.Access.COUNT}
     # Reports never read leads: only the aggregates, and the registry for thresholds, costs and model filters.
     assert config.FUNCTIONS["analytics"].tables == {AGGREGATES: config.Access.READ, REGISTRY: config.Access.READ}

@@ -185,13 +185,8 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
         if statement["Resource"] == "*":
             assert actions - _STREAM_LISTING.get(name, set()) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
         elif actions & STREAM_READ_ACTIONS or any(a.startswith("sqs:") for a in actions):
-            # The stream event source's own grants (tests/infra/test_infra_analytics.py checks them), or an
-            # asynchronous function's sends to its own failure destination.
-            if name == config.MONITOR_FUNCTION:
-                assert actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}, actions
-                assert all("MonitorDeadLetters" in json.dumps(r) for r in _resources(statement))
-            else:
-                assert name == config.AGGREGATOR_FUNCTION, (name, actions)
+            # The stream event source's own grants (tests/infra/test_infra_analytics.py checks them).
+            assert name == config.AGGREGATOR_FUNCTION, (name, actions)
         elif any(a.startswith("dynamodb:") for a in actions):
             # minimizePolicies merges statements with equal actions, so attribute each resource on its own
             for resource in _resources(statement):
@@ -259,16 +254,26 @@ def test_audit_trail_is_append_only() -> None:
     assert TABLE_ACTIONS[config.Access.APPEND] == ["dynamodb:PutItem"]
 
 
-def test_the_audit_reports_run_daily_and_a_failed_run_is_kept(synthesized: Synthesized, function_ids: dict[str, str]) -> None:
+def test_the_audit_reports_run_daily_on_their_workflow(synthesized: Synthesized, function_ids: dict[str, str]) -> None:
+    from leadscoring.workflows.reports import reports_definition
+
     rules = synthesized.resources(synthesized.stateless, "AWS::Events::Rule")
     [rule] = [r["Properties"] for r in rules.values() if "ScheduleExpression" in r["Properties"]]
     assert rule["ScheduleExpression"] == f"cron(0 {config.MONITOR_SCHEDULE_HOUR_UTC} * * ? *)"
     [target] = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_ids[config.MONITOR_FUNCTION], "Arn"]}
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
-    # A delivery that fails and a run that fails every retry land in the same queue.
-    [invoke] = synthesized.resources(synthesized.stateless, "AWS::Lambda::EventInvokeConfig").values()
-    assert invoke["Properties"]["MaximumRetryAttempts"] == config.MONITOR_RETRY_ATTEMPTS
-    assert invoke["Properties"]["FunctionName"] == {"Ref": function_ids[config.MONITOR_FUNCTION]}
-    queue = invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
-    assert target["DeadLetterConfig"]["Arn"] == queue
+    machines = synthesized.resources(synthesized.stateless, "AWS::StepFunctions::StateMachine")
+    [(machine_id, machine)] = [(k, v) for k, v in machines.items() if k.startswith("AuditReports")]
+    assert target["Arn"] == {"Ref": machine_id}
+    # The run gets the scheduled time (the event's `time`), which the events' ids are made of.
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"time": "$.time"}
+    assert json.loads(transformer["InputTemplate"].replace("<time>", '"T"')) == {"time": "T"}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1 and "Arn" in target["DeadLetterConfig"]
+    # The deployed definition is the one the local stack runs, with the monitor function's ARN in it.
+    body = machine["Properties"]["DefinitionString"]
+    text = json.dumps(body)
+    assert function_ids[config.MONITOR_FUNCTION] in text
+    expected = json.dumps(reports_definition("MONITOR_ARN"))
+    parts = body["Fn::Join"][1]
+    rendered = "".join(p if isinstance(p, str) else "MONITOR_ARN" for p in parts)
+    assert json.loads(rendered) == json.loads(expected)

@@ -9,6 +9,7 @@ and what the API answered, and the two tenants against each other.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,20 +245,40 @@ def test_bias_by_source_and_what_cannot_be_grouped(api: Api, steady) -> None:
 # -- on the record ---------------------------------------------------------------------------------------------
 
 
-def test_the_daily_run_puts_each_report_on_the_record_once(api: Api, shifted, make_tenant: Callable[..., Tenant]) -> None:
-    from leadscoring.services import wiring
+@pytest.fixture(scope="module")
+def reports_workflow(moto_endpoint: str) -> str:
+    from local_stack.step_functions import install_reports_workflow
 
-    tenant = shifted[0]
+    return install_reports_workflow(moto_endpoint)
+
+
+def _run(arn: str, payload: dict[str, Any]) -> tuple[str, Any]:
+    from leadscoring.data.workflows import WorkflowStarter
+
+    return WorkflowStarter(arn).run(f"test-{uuid.uuid4().hex[:12]}", payload, timeout_seconds=300)
+
+
+def test_the_daily_workflow_puts_each_report_on_the_record_once(
+    api: Api, reports_workflow: str, shifted, make_tenant: Callable[..., Tenant]
+) -> None:
+    """The deployed definition on moto's executor, every step in the real monitor handler, for the tenants named
+    (the schedule names none: every tenant with a deployed model)."""
+    tenant, quiet = shifted[0], make_tenant("quiet", with_model=False)
     at = datetime.now(UTC).replace(hour=5, minute=0, second=0, microsecond=0)
-    assert tenant.client_id in wiring.config_repository().clients_with_active_model()
-    assert make_tenant("quiet", with_model=False).client_id not in wiring.config_repository().clients_with_active_model()
+    run = {"time": at.isoformat(), "client_ids": [tenant.client_id, quiet.client_id]}
 
-    assert wiring.report_schedule().record(tenant.client_id, at) == 3
-    assert wiring.report_schedule().record(tenant.client_id, at) == 0  # a retried run writes nothing twice
+    status, output = _run(reports_workflow, run)
+    assert status == "SUCCEEDED", output
+    # The tenant without a model is not one to record.
+    assert output["summary"] == {"at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "tenants": 1, "events_written": 3, "failed": []}
+    status, again = _run(reports_workflow, run)  # a retried run writes nothing twice
+    assert status == "SUCCEEDED" and again["summary"]["events_written"] == 0
+
     events = api.get("/audit/events", tenant.analyst, query={"type": "monitoring_report"}).body["items"]
     by_report = {e["details"]["report"]: e for e in events}
     assert len(events) == 3 and set(by_report) == {"data_quality", "drift", "bias"}
     assert all(e["actor"] == "system" and e["at"].startswith(at.date().isoformat()) for e in events)
+    assert api.get("/audit/events", quiet.analyst, query={"type": "monitoring_report"}).body["items"] == []
 
     # Each is what the report answers for the same 30 days.
     period = {"from": (at.date() - timedelta(days=29)).isoformat(), "to": at.date().isoformat()}
@@ -271,3 +292,18 @@ def test_the_daily_run_puts_each_report_on_the_record_once(api: Api, shifted, ma
     assert (drift["model_id"], drift["model_version"]) == (MODEL_ID, "1")
     assert set(SHIFTED) <= set(drift["details"]["drifted_features"])
     assert by_report["bias"]["details"]["attribute"] == "source"
+
+
+def test_a_tenant_that_fails_is_listed_and_fails_the_run(reports_workflow: str, make_tenant: Callable[..., Tenant]) -> None:
+    """One tenant whose model record cannot be read: its reports fail, the run says which."""
+    from leadscoring.data import aws
+    from leadscoring.data.registry import artifact_prefix
+    from leadscoring.settings import get_settings
+
+    broken = make_tenant("broken")
+    # The active model's record is gone from the models bucket (as if deleted by hand).
+    key = artifact_prefix(broken.client_id, MODEL_ID, "1") + "metadata.json"
+    aws.s3().delete_object(Bucket=get_settings().models_bucket, Key=key)
+    status, output = _run(reports_workflow, {"time": "2026-12-01T05:00:00Z", "client_ids": [broken.client_id]})
+    assert status == "FAILED", output
+    assert broken.client_id in (output["cause"] or "")

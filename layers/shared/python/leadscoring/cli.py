@@ -23,8 +23,9 @@ def _use_local_stack() -> None:
         sys.exit(f"No local stack found ({LOCAL_STATE} is missing): start it with `make run` from the project folder.")
     state = json.loads(LOCAL_STATE.read_text())
     os.environ.update(local_environment(state["moto_endpoint"]))
-    if state.get("training_state_machine_arn"):
-        os.environ["TRAINING_STATE_MACHINE_ARN"] = state["training_state_machine_arn"]
+    for name in ("training", "reports"):
+        if state.get(f"{name}_state_machine_arn"):
+            os.environ[f"{name.upper()}_STATE_MACHINE_ARN"] = state[f"{name}_state_machine_arn"]
 
 
 def create_key(args: argparse.Namespace) -> int:
@@ -56,12 +57,20 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def record_reports(args: argparse.Namespace) -> int:
-    """What the daily schedule does (functions/monitor): every tenant's audit reports on the record."""
+    """What the daily schedule does: run the reports workflow (every tenant's audit reports on the record) and wait."""
+    from leadscoring.data.workflows import WorkflowStarter
     from leadscoring.services.report_schedule import scheduled_time
-    from leadscoring.services.wiring import report_schedule
 
-    print(json.dumps(report_schedule().run(scheduled_time({"time": args.at}))))
-    return 0
+    arn = os.environ.get("REPORTS_STATE_MACHINE_ARN")
+    if not arn:
+        sys.exit("REPORTS_STATE_MACHINE_ARN is not set: pass --local, or set it to the stack's ReportsStateMachineArn output.")
+    at = scheduled_time({"time": args.at})
+    payload: dict[str, object] = {"time": at.isoformat()}
+    if args.clients:
+        payload["client_ids"] = args.clients
+    status, output = WorkflowStarter(arn).run(f"reports-{at:%Y%m%dT%H%M%S}-{os.getpid()}", payload)
+    print(json.dumps({"status": status, **(output.get("summary", output) if isinstance(output, dict) else {})}))
+    return 0 if status == "SUCCEEDED" else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.set_defaults(run=import_file)
     reports = commands.add_parser("record-reports", help="append every tenant's data-quality, drift and bias reports to its audit trail")
     reports.add_argument("--at", default="", help="the run's time, ISO 8601 (default now); the same time records nothing twice")
+    reports.add_argument("--client", dest="clients", action="append", help="only this tenant (repeatable; default every tenant)")
     reports.set_defaults(run=record_reports, client=None)
     args = parser.parse_args(argv)
     if args.local:

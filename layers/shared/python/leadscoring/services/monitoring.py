@@ -31,6 +31,9 @@ from leadscoring.schemas.monitoring import (
 )
 from leadscoring.services.analytics import ReportQuery
 
+# The leads a report reads, and what it says about them.
+Read = tuple[list[LeadRecord], Sample]
+
 MAX_LEADS = 5000
 MIN_SCORED = 50  # leads a version must have scored in the period for its drift to mean anything
 MIN_OUTCOMES = 30  # leads with an outcome (both kinds) before live ROC-AUC is compared with training's
@@ -52,8 +55,12 @@ class MonitoringService:
         self._features = features
 
     # -- data quality --------------------------------------------------------------------------------
-    def data_quality(self, client_id: str, q: ReportQuery, now: datetime | None = None) -> DataQualityReport:
-        leads, sample = self._sample(client_id, q)
+    def read(self, client_id: str, q: ReportQuery) -> Read:
+        """The leads a report reads: several reports of one period can share them."""
+        return self._sample(client_id, q)
+
+    def data_quality(self, client_id: str, q: ReportQuery, now: datetime | None = None, read: Read | None = None) -> DataQualityReport:
+        leads, sample = read or self._sample(client_id, q)
         active = self._configs.get_config(client_id).active_model
         metadata = self._registry.load_metadata(client_id, active.id, active.version) if active else {}
         references = metadata.get("reference") or {}
@@ -103,10 +110,10 @@ class MonitoringService:
         )
 
     # -- drift ---------------------------------------------------------------------------------------
-    def drift(self, client_id: str, q: ReportQuery) -> DriftReport:
+    def drift(self, client_id: str, q: ReportQuery, read: Read | None = None) -> DriftReport:
         model_id, version = self._version(client_id, q)
         metadata = self._registry.load_metadata(client_id, model_id, version)
-        leads, sample = self._sample(client_id, q)
+        leads, sample = read or self._sample(client_id, q)
         scored = [lead for lead in leads if (lead.model_id, lead.model_version) == (model_id, version)]
         findings: list[Finding] = []
 
@@ -177,7 +184,7 @@ class MonitoringService:
         )
 
     # -- bias ----------------------------------------------------------------------------------------
-    def bias(self, client_id: str, q: ReportQuery, attribute: str) -> BiasReport:
+    def bias(self, client_id: str, q: ReportQuery, attribute: str, read: Read | None = None) -> BiasReport:
         features = {f.name: f for f in self._features(client_id)}
         if attribute != "source":
             feature = features.get(attribute)
@@ -185,7 +192,7 @@ class MonitoringService:
                 allowed = ["source", *sorted(n for n, f in features.items() if f.type != "numerical")]
                 message = f"group by `source` or a categorical or boolean feature: one of {', '.join(allowed)}"
                 raise InvalidInput(f"attribute: {message}", [{"field": "attribute", "message": message, "type": "unknown_attribute"}])
-        leads, sample = self._sample(client_id, q)
+        leads, sample = read or self._sample(client_id, q)
         members: dict[str, list[tuple[float, bool, str]]] = defaultdict(list)
         for lead in leads:
             value = lead.source if attribute == "source" else lead.attributes.get(attribute)
@@ -254,7 +261,7 @@ class MonitoringService:
         )
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _sample(self, client_id: str, q: ReportQuery) -> tuple[list[LeadRecord], Sample]:
+    def _sample(self, client_id: str, q: ReportQuery) -> Read:
         leads, truncated = self._leads.created_between(client_id, q.start, q.end, MAX_LEADS)
         if q.source is not None:
             leads = [lead for lead in leads if lead.source == q.source]

@@ -1,7 +1,9 @@
 """The audit reports on the record: once a day, every tenant with a deployed model gets its data-quality, drift
 and bias (by source) reports over the 30 days to the run's day appended to its audit trail, one
 `monitoring_report` event each, so how a model's inputs and outcomes moved stays on the record beside its
-decisions. An event's id is made of the run's scheduled time and the report: a retried run writes nothing twice."""
+decisions. The steps run in the monitor function under a Step Functions workflow (leadscoring.workflows.reports),
+one Map iteration per tenant. An event's id is made of the run's scheduled time and the report: a retried run
+writes nothing twice."""
 
 from __future__ import annotations
 
@@ -29,20 +31,38 @@ class ReportSchedule:
         self._configs = configs
         self._audit = audit
 
-    def run(self, at: datetime) -> dict[str, Any]:
-        """Record every tenant's reports for the run scheduled at `at`. A tenant that fails does not stop the
-        others; the run then raises, so the scheduler retries it (tenants already recorded write nothing)."""
-        clients = self._configs.clients_with_active_model()
-        written, failed = 0, []
-        for client_id in clients:
-            try:
-                written += self.record(client_id, at)
-            except Exception:
-                logger.exception("Recording a tenant's audit reports failed", extra={"client_id": client_id})
-                failed.append(client_id)
-        summary = {"at": _stamp(at), "tenants": len(clients), "events_written": written, "failed": failed}
+    def step(self, event: dict[str, Any]) -> dict[str, Any]:
+        """One step of the reports workflow (leadscoring.workflows.reports)."""
+        name = event.get("step")
+        if name == "list":
+            return self.tenants(event.get("input") or {})
+        if name == "record":
+            client_id = str(event["client_id"])
+            return {"client_id": client_id, "written": self.record(client_id, scheduled_time(event))}
+        if name == "summarize":
+            return self.summarize(scheduled_time(event), event.get("results") or [])
+        raise ValueError(f"Unknown reports workflow step: {name!r}")
+
+    def tenants(self, run: dict[str, Any]) -> dict[str, Any]:
+        """The run's time and the tenants to record: every one with a deployed model, or those of them named."""
+        deployed = self._configs.clients_with_active_model()
+        named = run.get("client_ids")
+        chosen = deployed if named is None else [c for c in deployed if c in set(map(str, named))]
+        return {"time": _stamp(scheduled_time(run)), "client_ids": chosen}
+
+    @staticmethod
+    def summarize(at: datetime, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The run's outcome; raises (failing the execution, so it shows) when a tenant's reports failed."""
+        failed = sorted(str(r["client_id"]) for r in results if r.get("failed"))
+        summary = {
+            "at": _stamp(at),
+            "tenants": len(results),
+            "events_written": sum(int(r.get("written") or 0) for r in results),
+            "failed": failed,
+        }
         if failed:
-            raise RuntimeError(f"Audit reports failed for {len(failed)} of {len(clients)} tenants: {', '.join(failed)}")
+            logger.error("Audit reports failed for some tenants", extra={"failed": failed})
+            raise RuntimeError(f"Audit reports failed for {len(failed)} of {len(results)} tenants: {', '.join(failed)}")
         return summary
 
     def record(self, client_id: str, at: datetime) -> int:
@@ -50,9 +70,10 @@ class ReportSchedule:
         at = at.astimezone(UTC)
         end = at.date()
         q = ReportQuery(end - timedelta(days=RECORD_DAYS - 1), end, "day")
-        quality = self._monitoring.data_quality(client_id, q, now=at)
-        drift = self._monitoring.drift(client_id, q)
-        bias = self._monitoring.bias(client_id, q, "source")
+        read = self._monitoring.read(client_id, q)  # once for the three reports
+        quality = self._monitoring.data_quality(client_id, q, now=at, read=read)
+        drift = self._monitoring.drift(client_id, q, read=read)
+        bias = self._monitoring.bias(client_id, q, "source", read=read)
         events = [
             self._event(at, "data_quality", quality.status, quality, None, None, _quality_figures(quality)),
             self._event(at, "drift", drift.status, drift, drift.model_id, drift.model_version, _drift_figures(drift)),
