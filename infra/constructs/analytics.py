@@ -6,38 +6,23 @@ record that still fails is described on an encrypted dead-letter queue instead o
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import config
 from infra.compliance import acknowledge
-
-DLQ_RETENTION = Duration.days(14)  # SQS's longest: time to look into a failure and replay it
+from infra.constructs.queues import dead_letter_queue
 
 
 class LeadAggregatesConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, aggregator: lambda_.IFunction, leads: dynamodb.ITable) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "AggregatorDeadLetters",
-            # SQS-managed keys: a stream failure record holds shard and sequence numbers, never lead data.
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.dead_letters = dead_letter_queue(
+            self, "AggregatorDeadLetters", of="the aggregator's stream event source", holds="descriptions of failed stream batches"
         )
-        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                rule,
-                "This queue is itself the dead-letter destination of the aggregator's stream event source; it holds "
-                "descriptions of failed stream batches for inspection and replay, and nothing consumes it to fail again.",
-            )
         aggregator.add_event_source(
             event_sources.DynamoEventSource(
                 leads,

@@ -4,15 +4,15 @@ tenants, a Map recording each, summarize)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import config
 from infra.compliance import acknowledge
+from infra.constructs.queues import dead_letter_queue
 from infra.constructs.state_machine import standard_state_machine
 from infra.constructs.training_workflow import LOG_DELIVERY_AND_XRAY_REASON, logical_id
 from leadscoring.workflows.reports import reports_definition
@@ -34,21 +34,9 @@ class AuditReportScheduleConstruct(Construct):
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{logical_id(monitor)}.Arn>:*]", MONITOR_VERSIONS_REASON)
 
         # A start EventBridge could not deliver, after its retries, is kept here.
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
+        self.dead_letters = dead_letter_queue(
+            self, "DeadLetters", of="the schedule's target", holds="the scheduled events EventBridge could not deliver"
         )
-        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                rule,
-                "This queue is itself the dead-letter destination of the schedule's target; it holds the scheduled events "
-                "EventBridge could not deliver, for inspection and replay, and nothing consumes it to fail again.",
-            )
         self.rule = events.Rule(
             self,
             "Daily",
