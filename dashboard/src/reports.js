@@ -153,7 +153,7 @@ export function reportsSection({ onUnauthorized }) {
   async function loadAttributes() {
     try {
       const features = await get("/features");
-      const groupable = features.items.filter((f) => f.type !== "numerical" && f.is_active).map((f) => f.name);
+      const groupable = features.items.filter((f) => f.is_active).map((f) => f.name); // numbers by quartile
       attributeSelect.append(...groupable.map((name) => h("option", { value: name }, name)));
     } catch {
       // The bias report still groups by source; the feature list only adds choices.

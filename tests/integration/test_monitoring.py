@@ -235,11 +235,18 @@ def test_bias_by_source_and_what_cannot_be_grouped(api: Api, steady) -> None:
         counts[body["source"]] = counts.get(body["source"], 0) + 1
     assert {g["group"]: g["leads"] for g in report["groups"]} == counts
     assert all(g["compared"] == (g["leads"] >= report["min_group_leads"]) for g in report["groups"])
-    for attribute, kind in (("page_views", "unknown_attribute"), ("no_such_feature", "unknown_attribute")):
-        reply = api.get("/audit/bias", tenant.analyst, query={"attribute": attribute})
-        assert_error(reply, 422, "VALIDATION_ERROR")
-        assert error_fields(reply) == {"attribute"}
-        assert reply.body["error"]["details"][0]["type"] == kind
+    reply = api.get("/audit/bias", tenant.analyst, query={"attribute": "no_such_feature"})
+    assert_error(reply, 422, "VALIDATION_ERROR")
+    assert error_fields(reply) == {"attribute"} and reply.body["error"]["details"][0]["type"] == "unknown_attribute"
+
+    # A number is grouped by its quartiles over the leads read: four bands of about a quarter each.
+    banded = api.get("/audit/bias", tenant.analyst, query={"attribute": "company_size"}).body
+    sizes = [body["attributes"]["demographic"].get("company_size") for body in sent]
+    assert sum(g["leads"] for g in banded["groups"]) == len(sent)
+    assert len(banded["groups"]) == 4 and all(g["compared"] for g in banded["groups"])
+    lowest = next(g for g in banded["groups"] if g["group"].startswith("< "))
+    edge = float(lowest["group"].removeprefix("< "))
+    assert lowest["leads"] == sum(1 for v in sizes if v is not None and v < edge)
 
 
 # -- on the record ---------------------------------------------------------------------------------------------

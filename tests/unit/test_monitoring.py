@@ -98,3 +98,12 @@ def test_a_scheduled_run_is_known_by_its_due_time() -> None:
     assert scheduled_time({"time": "2026-12-03T05:00:00Z", "detail-type": "Scheduled Event"}) == due
     assert scheduled_time({"time": "2026-12-03T06:00:00+01:00"}) == due
     assert scheduled_time({}, now=due) == due
+
+
+def test_numbers_are_grouped_by_their_quartiles() -> None:
+    values = [*range(1, 101), None, "n/a", True]
+    bands = m.quartile_bands(values)
+    assert bands[0] == "< 25.75" and bands[50] == "50.5 to 75.25" and bands[99] == ">= 75.25"
+    assert bands[-3:] == [m.MISSING] * 3  # no number: missing (a boolean is not a size)
+    assert {b: bands.count(b) for b in set(bands[:100])} == {"< 25.75": 25, "25.75 to 50.5": 25, "50.5 to 75.25": 25, ">= 75.25": 25}
+    assert m.quartile_bands([None, None]) == [m.MISSING, m.MISSING]

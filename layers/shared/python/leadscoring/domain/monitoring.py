@@ -189,6 +189,28 @@ def roc_auc(scores: Sequence[float], converted: Sequence[bool]) -> float | None:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def quartile_bands(values: Sequence[Any]) -> list[str]:
+    """Each value's band among the values' quartiles ("< 10", "10 to 25", ">= 80"), MISSING when it has no number:
+    numbers grouped for a bias report."""
+    numbers = [_number(v) for v in values]
+    present = np.asarray([x for x in numbers if x is not None], dtype=np.float64)
+    if not len(present):
+        return [MISSING] * len(values)
+    edges = sorted(set(np.quantile(present, [0.25, 0.5, 0.75]).round(6).tolist()))
+    labels = _bin_labels(edges)
+    return [MISSING if x is None else labels[int(np.searchsorted(edges, x, side="right"))] for x in numbers]
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
 def ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 

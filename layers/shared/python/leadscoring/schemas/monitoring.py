@@ -128,7 +128,7 @@ class GroupFigures(StoredModel):
 
 class BiasReport(StoredModel):
     sample: Sample
-    attribute: str = Field(description="What the leads are grouped by: `source` or a categorical or boolean feature")
+    attribute: str = Field(description="What the leads are grouped by: `source` or a feature (a number by its quartile bands)")
     min_group_leads: int
     groups: list[GroupFigures]
     lowest_disparate_impact: float | None

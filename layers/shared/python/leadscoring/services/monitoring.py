@@ -186,17 +186,15 @@ class MonitoringService:
     # -- bias ----------------------------------------------------------------------------------------
     def bias(self, client_id: str, q: ReportQuery, attribute: str, read: Read | None = None) -> BiasReport:
         features = {f.name: f for f in self._features(client_id)}
-        if attribute != "source":
-            feature = features.get(attribute)
-            if feature is None or feature.type == "numerical":
-                allowed = ["source", *sorted(n for n, f in features.items() if f.type != "numerical")]
-                message = f"group by `source` or a categorical or boolean feature: one of {', '.join(allowed)}"
-                raise InvalidInput(f"attribute: {message}", [{"field": "attribute", "message": message, "type": "unknown_attribute"}])
+        if attribute != "source" and attribute not in features:
+            message = f"group by `source` or a feature: one of {', '.join(['source', *sorted(features)])}"
+            raise InvalidInput(f"attribute: {message}", [{"field": "attribute", "message": message, "type": "unknown_attribute"}])
         leads, sample = read or self._sample(client_id, q)
+        values = [lead.source if attribute == "source" else lead.attributes.get(attribute) for lead in leads]
+        numerical = attribute != "source" and features[attribute].type == "numerical"
+        labels = m.quartile_bands(values) if numerical else [m.MISSING if v is None else m.category_text(v) for v in values]
         members: dict[str, list[tuple[float, bool, str]]] = defaultdict(list)
-        for lead in leads:
-            value = lead.source if attribute == "source" else lead.attributes.get(attribute)
-            group = m.MISSING if value is None else m.category_text(value)
+        for lead, group in zip(leads, labels, strict=True):
             members[group].append((lead.score, lead.qualified, lead.conversion_status))
         ordered = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         if len(ordered) > MAX_GROUPS:  # the long tail in one group, so the report stays readable

@@ -72,14 +72,15 @@ def drift(
     f"{API_PREFIX}/audit/bias",
     summary="Bias detection: qualification and outcomes compared across groups",
     description=(
-        "Leads created in the period grouped by `attribute` (their source, or a categorical or boolean feature): each group's "
+        "Leads created in the period grouped by `attribute` (their source, or a feature: its values, or a number's quartile "
+        "bands): each group's "
         "qualification rate against the best-treated group's (disparate impact; the four-fifths rule flags below 0.8) and, "
         "where outcomes are known, the share of converted leads that were qualified (equal opportunity)."
     ),
     tags=["Audit"],
 )
 def bias(
-    attribute: Annotated[str, Query(min_length=1, max_length=100, description="`source` or a categorical or boolean feature")] = "source",
+    attribute: Annotated[str, Query(min_length=1, max_length=100, description="`source` or a feature (numbers by quartile)")] = "source",
     start: From = None,
     end: To = None,
 ) -> BiasReport:
