@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeSerializer
@@ -20,9 +20,11 @@ from leadscoring.data.codec import from_item, to_item
 from leadscoring.data.pages import query_page
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.domain.errors import StorageError
-from leadscoring.domain.monitoring import LeadRecord
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
+
+if TYPE_CHECKING:  # the reports' record is built on their path only, not imported when scoring starts
+    from leadscoring.domain.lead_record import LeadRecord
 
 _serializer = TypeSerializer()
 PAIRS_PER_TRANSACTION = 50
@@ -188,6 +190,8 @@ _RECORD_FIELDS = (
 
 
 def _record(item: dict[str, Any]) -> LeadRecord:
+    from leadscoring.domain.lead_record import LeadRecord
+
     return LeadRecord(
         id=str(item["id"]),
         source=str(item["source"]),

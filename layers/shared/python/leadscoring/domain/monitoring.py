@@ -17,11 +17,11 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
+
+from leadscoring.domain.feature_values import model_number
 
 NUMERIC_BINS = 10
 TOP_CATEGORIES = 20
@@ -32,22 +32,6 @@ FOUR_FIFTHS = 0.8
 SCORE_BINS = 10  # 10-point score bins, as the training record's calibration curve counts its holdout
 
 DriftLevel = Literal["stable", "moderate", "significant"]
-
-
-@dataclass(frozen=True)
-class LeadRecord:
-    """What the reports read of a stored lead: its decision, outcome and attributes, no contact details."""
-
-    id: str
-    source: str
-    score: float
-    qualified: bool
-    conversion_status: str
-    created_at: datetime
-    scored_at: datetime
-    model_id: str | None
-    model_version: str | None
-    attributes: dict[str, Any]  # by feature name, every family together
 
 
 def _is_missing(value: Any) -> bool:
@@ -102,12 +86,9 @@ def binned(reference: Mapping[str, Any], values: Sequence[Any]) -> tuple[list[st
     present = [v for v in values if not _is_missing(v)]
     if reference["kind"] == "bins":
         edges = reference["edges"]
-        numbers = []
-        for v in present:
-            try:
-                numbers.append(float(v))
-            except (TypeError, ValueError):  # text where the model took a number: the model sees it as missing
-                missing += 1
+        read = [number_or_none(v) for v in present]
+        numbers = [x for x in read if x is not None]
+        missing += len(read) - len(numbers)  # text where the model took a number: the model sees it as missing
         counts = np.bincount(np.searchsorted(edges, np.asarray(numbers, dtype=np.float64), side="right"), minlength=len(edges) + 1)
         labels = _bin_labels(edges)
         live = _shares(counts.tolist(), n)
@@ -192,7 +173,7 @@ def roc_auc(scores: Sequence[float], converted: Sequence[bool]) -> float | None:
 def quartile_bands(values: Sequence[Any]) -> list[str]:
     """Each value's band among the values' quartiles ("< 10", "10 to 25", ">= 80"), MISSING when it has no number:
     numbers grouped for a bias report."""
-    numbers = [_number(v) for v in values]
+    numbers = [None if isinstance(v, bool) else number_or_none(v) for v in values]  # a flag is not a size
     present = np.asarray([x for x in numbers if x is not None], dtype=np.float64)
     if not len(present):
         return [MISSING] * len(values)
@@ -201,13 +182,9 @@ def quartile_bands(values: Sequence[Any]) -> list[str]:
     return [MISSING if x is None else labels[int(np.searchsorted(edges, x, side="right"))] for x in numbers]
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
+def number_or_none(value: Any) -> float | None:
+    """A value as a model's numeric input (feature_values.model_number); None where the model sees it as missing."""
+    number = model_number(value)
     return None if math.isnan(number) else number
 
 

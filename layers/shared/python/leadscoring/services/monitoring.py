@@ -3,7 +3,6 @@ has the figures). Each report reads the newest MAX_LEADS leads of the period; it
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -13,8 +12,8 @@ from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.domain import monitoring as m
 from leadscoring.domain.errors import InvalidInput, NoActiveModel, NotFound
-from leadscoring.domain.feature_values import DAYS_SINCE, days_since, model_number
-from leadscoring.domain.monitoring import LeadRecord
+from leadscoring.domain.feature_values import DAYS_SINCE, days_since
+from leadscoring.domain.lead_record import LeadRecord
 from leadscoring.schemas.model import ScoringFeature
 from leadscoring.schemas.monitoring import (
     BiasReport,
@@ -55,12 +54,8 @@ class MonitoringService:
         self._features = features
 
     # -- data quality --------------------------------------------------------------------------------
-    def read(self, client_id: str, q: ReportQuery) -> Read:
-        """The leads a report reads: several reports of one period can share them."""
-        return self._sample(client_id, q)
-
     def data_quality(self, client_id: str, q: ReportQuery, now: datetime | None = None, read: Read | None = None) -> DataQualityReport:
-        leads, sample = read or self._sample(client_id, q)
+        leads, sample = read or self.read(client_id, q)
         active = self._configs.get_config(client_id).active_model
         metadata = self._registry.load_metadata(client_id, active.id, active.version) if active else {}
         references = metadata.get("reference") or {}
@@ -92,7 +87,7 @@ class MonitoringService:
             findings.append(Finding(severity="info", subject="leads", message="No lead was created in the period"))
         elif hours is not None and hours > STALE_HOURS:
             findings.append(Finding(severity="warning", subject="timeliness", message=f"No new lead for {hours:.0f} hours"))
-        required = [f.name for f in features if any(r.type == "required" for r in f.validation_rules)]
+        required = [r.feature for r in rows if r.required]
         shares = [r.completeness for r in rows if r.completeness is not None]
         warned = any(f.severity != "info" for f in findings)
         return DataQualityReport(
@@ -113,7 +108,7 @@ class MonitoringService:
     def drift(self, client_id: str, q: ReportQuery, read: Read | None = None) -> DriftReport:
         model_id, version = self._version(client_id, q)
         metadata = self._registry.load_metadata(client_id, model_id, version)
-        leads, sample = read or self._sample(client_id, q)
+        leads, sample = read or self.read(client_id, q)
         scored = [lead for lead in leads if (lead.model_id, lead.model_version) == (model_id, version)]
         findings: list[Finding] = []
 
@@ -125,13 +120,12 @@ class MonitoringService:
 
         references = metadata.get("reference") or {}
         drifts: list[FeatureDrift] = []
-        conversions = {f["name"]: f.get("input_conversion") for f in metadata.get("feature_schema", [])}
         for spec in metadata.get("feature_schema", []):
             name, ftype = spec["name"], spec["type"]
             reference = references.get(name)
             if reference is None:
                 continue
-            values = [_model_value(lead, name, ftype, conversions.get(name)) for lead in scored]
+            values = [_model_value(lead, name, ftype, spec.get("input_conversion")) for lead in scored]
             labels, ref_shares, live_shares = m.binned(reference, values)
             d = _distribution(labels, (ref_shares, int(reference.get("rows", 0))), live_shares, len(scored))
             drifts.append(FeatureDrift(feature=name, type=ftype, **d.model_dump()))
@@ -189,7 +183,7 @@ class MonitoringService:
         if attribute != "source" and attribute not in features:
             message = f"group by `source` or a feature: one of {', '.join(['source', *sorted(features)])}"
             raise InvalidInput(f"attribute: {message}", [{"field": "attribute", "message": message, "type": "unknown_attribute"}])
-        leads, sample = read or self._sample(client_id, q)
+        leads, sample = read or self.read(client_id, q)
         values = [lead.source if attribute == "source" else lead.attributes.get(attribute) for lead in leads]
         numerical = attribute != "source" and features[attribute].type == "numerical"
         labels = m.quartile_bands(values) if numerical else [m.MISSING if v is None else m.category_text(v) for v in values]
@@ -259,7 +253,8 @@ class MonitoringService:
         )
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _sample(self, client_id: str, q: ReportQuery) -> Read:
+    def read(self, client_id: str, q: ReportQuery) -> Read:
+        """The leads a report reads (several reports of one period can share them), and what it says about them."""
         leads, truncated = self._leads.created_between(client_id, q.start, q.end, MAX_LEADS)
         if q.source is not None:
             leads = [lead for lead in leads if lead.source == q.source]
@@ -289,10 +284,7 @@ def _model_value(lead: LeadRecord, name: str, ftype: str, conversion: str | None
     value = lead.attributes.get(name)
     if conversion == DAYS_SINCE:
         return days_since(value, lead.scored_at)
-    if ftype == "numerical":
-        number = model_number(value)
-        return None if math.isnan(number) else number
-    return value
+    return m.number_or_none(value) if ftype == "numerical" else value
 
 
 def _distribution(labels: Sequence[str], reference: tuple[Sequence[float], int] | None, live: Sequence[float], n: int) -> Distribution:
@@ -339,7 +331,7 @@ def _performance(scored: Sequence[LeadRecord], training: dict[str, Any]) -> Perf
 def _out_of_range(reference: dict[str, Any] | None, present: Sequence[Any]) -> float | None:
     if reference is None or reference.get("kind") != "bins" or "min" not in reference:
         return None
-    numbers = [n for n in (model_number(v) for v in present) if not math.isnan(n)]
+    numbers = [n for n in map(m.number_or_none, present) if n is not None]
     outside = sum(1 for n in numbers if n < reference["min"] or n > reference["max"])
     return m.ratio(outside, len(numbers))
 

@@ -75,9 +75,9 @@ class ReportSchedule:
         drift = self._monitoring.drift(client_id, q, read=read)
         bias = self._monitoring.bias(client_id, q, "source", read=read)
         events = [
-            self._event(at, "data_quality", quality.status, quality, None, None, _quality_figures(quality)),
-            self._event(at, "drift", drift.status, drift, drift.model_id, drift.model_version, _drift_figures(drift)),
-            self._event(at, "bias", bias.status, bias, None, None, _bias_figures(bias)),
+            self._event(at, "data_quality", quality, None, None, _quality_figures(quality)),
+            self._event(at, "drift", drift, drift.model_id, drift.model_version, _drift_figures(drift)),
+            self._event(at, "bias", bias, None, None, _bias_figures(bias)),
         ]
         return sum(self._audit.append_once(client_id, event) for event in events)
 
@@ -85,7 +85,6 @@ class ReportSchedule:
     def _event(
         at: datetime,
         report: str,
-        status: str,
         answer: DataQualityReport | DriftReport | BiasReport,
         model_id: str | None,
         model_version: str | None,
@@ -101,7 +100,7 @@ class ReportSchedule:
             model_version=model_version,
             details={
                 "report": report,
-                "status": status,
+                "status": answer.status,
                 "period": {"from": sample.start.isoformat(), "to": sample.end.isoformat()},
                 "leads": sample.leads,
                 "truncated": sample.truncated,
