@@ -6,15 +6,12 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 from werkzeug.serving import make_server
 
 from local_stack.aws_env import configure_environment, start_moto
 from local_stack.resources import create_resources
 from local_stack.step_functions import install_batch_workflow, install_reports_workflow, install_training_workflow
-
-STATE_FILE = Path(".local/stack.json")
 
 
 def main() -> int:
@@ -28,6 +25,7 @@ def main() -> int:
     batch_arn = install_batch_workflow(endpoint)
     reports_arn = install_reports_workflow(endpoint)
 
+    from leadscoring.cli import local_state_file
     from leadscoring.routes import Role
     from leadscoring.services import wiring
     from local_stack.gateway import LocalGateway
@@ -43,8 +41,10 @@ def main() -> int:
     key = wiring.api_key_repository().create(DEMO_CLIENT, Role.ADMIN, "local admin", key=os.environ.get("LEADSCORING_API_KEY") or None)
     gateway = LocalGateway()
     server = make_server("127.0.0.1", port, gateway, threaded=True)
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(
+    # Keyed by port: the CLI's --local finds this stack, and a test suite's stack never overwrites it.
+    state_file = local_state_file(port)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(
         json.dumps(
             {
                 "moto_endpoint": endpoint,
@@ -72,6 +72,7 @@ def main() -> int:
         server.shutdown()
         stream.stop()
         moto.stop()
+        state_file.unlink(missing_ok=True)  # a stopped stack's state would point the CLI at nothing
     return 0
 
 

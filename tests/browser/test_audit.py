@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import API, Stack, run_cli
+from tests.e2e.conftest import API, Stack
 
 from .conftest import Watched, sign_in
 
@@ -22,10 +22,8 @@ def _api(stack: Stack, method: str, path: str, key: str, body: Any = None) -> An
     return reply.json
 
 
-def _fresh_admin() -> str:
-    created = run_cli(
-        "--local", "create-key", "--client", f"audit-{uuid.uuid4().hex[:8]}", "--role", "admin", "--label", "browser audit tests"
-    )
+def _fresh_admin(stack: Stack) -> str:
+    created = stack.cli("create-key", "--client", f"audit-{uuid.uuid4().hex[:8]}", "--role", "admin", "--label", "browser audit tests")
     assert created.returncode == 0, created.stderr
     return str(json.loads(created.stdout.strip().splitlines()[-1])["api_key"])
 
@@ -77,7 +75,7 @@ def test_a_leads_decisions_by_deep_link_with_their_details(page: Watched, stack:
 
 
 def test_changes_are_listed_by_type_a_page_at_a_time(page: Watched, stack: Stack) -> None:
-    key = _fresh_admin()
+    key = _fresh_admin(stack)
     for k in range(26):  # 26 threshold changes and one feature: two pages of 25
         _api(stack, "PUT", "/config", key, {"thresholds": {"qualified": 50 + k % 2, "high_priority": 75, "low_priority": 25}})
     _api(stack, "POST", "/features", key, {"name": "trial_days", "type": "numerical", "family": "engagement"})
@@ -129,7 +127,7 @@ def test_the_reports_are_the_apis(page: Watched, stack: Stack) -> None:
     page.screenshot("audit-reports")
 
     # The daily run puts them on the record: the trail lists them under their own type.
-    recorded = run_cli("--local", "record-reports", "--at", f"{today}T05:00:00Z")
+    recorded = stack.cli("record-reports", "--at", f"{today}T05:00:00Z")
     assert recorded.returncode == 0, recorded.stderr
     page.page.get_by_label("Type").select_option("monitoring_report")
     events = _api(stack, "GET", "/audit/events?type=monitoring_report", stack.api_key)["items"]

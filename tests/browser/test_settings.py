@@ -13,16 +13,16 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import API, Stack, run_cli
+from tests.e2e.conftest import API, Stack
 
 from .conftest import Watched, sign_in
 
 SETTINGS = "/lead-scoring-settings"
 
 
-def _tenant_key(role: str = "admin", client: str | None = None) -> tuple[str, str]:
+def _tenant_key(stack: Stack, role: str = "admin", client: str | None = None) -> tuple[str, str]:
     client = client or f"settings-{uuid.uuid4().hex[:8]}"
-    created = run_cli("--local", "create-key", "--client", client, "--role", role, "--label", "browser settings tests")
+    created = stack.cli("create-key", "--client", client, "--role", role, "--label", "browser settings tests")
     assert created.returncode == 0, created.stderr
     return client, json.loads(created.stdout.strip().splitlines()[-1])["api_key"]
 
@@ -80,7 +80,7 @@ def test_the_page_shows_the_config_every_model_version_and_every_feature_as_the_
 
 
 def test_an_admin_changes_thresholds_and_a_refused_change_says_why_and_changes_nothing(page: Watched, stack: Stack) -> None:
-    _, key = _tenant_key()
+    _, key = _tenant_key(stack)
     _open(page, key)
     form = page.page.locator("#thresholds-form")
     form.get_by_label("Qualified at").fill("62.5")
@@ -102,7 +102,7 @@ def test_an_admin_changes_thresholds_and_a_refused_change_says_why_and_changes_n
 
 
 def test_an_admin_adds_a_feature_and_edits_another(page: Watched, stack: Stack) -> None:
-    _, key = _tenant_key()
+    _, key = _tenant_key(stack)
     _open(page, key)
     form = page.page.locator("#feature-form")
     form.get_by_label("Name").fill("trial_days_used")
@@ -129,7 +129,7 @@ def test_an_admin_adds_a_feature_and_edits_another(page: Watched, stack: Stack) 
 
 
 def test_a_feature_the_api_refuses_is_explained_and_not_added(page: Watched, stack: Stack) -> None:
-    _, key = _tenant_key()
+    _, key = _tenant_key(stack)
     _open(page, key)
     page.expect(r"HTTP 4(09|22): POST /api/v1/leadscoring/features")
     page.expect(r"console error: Failed to load resource: the server responded with a status of 4(09|22)")
@@ -148,8 +148,8 @@ def test_a_feature_the_api_refuses_is_explained_and_not_added(page: Watched, sta
 
 
 def test_an_analyst_reads_the_settings_but_cannot_change_them(page: Watched, stack: Stack) -> None:
-    client, _ = _tenant_key("admin")
-    _, analyst = _tenant_key("analyst", client)
+    client, _ = _tenant_key(stack, "admin")
+    _, analyst = _tenant_key(stack, "analyst", client)
     _open(page, analyst)
     page.expect(r"HTTP 403: PUT /api/v1/leadscoring/config")
     page.expect(r"console error: Failed to load resource: the server responded with a status of 403")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -51,6 +52,16 @@ class Stack:
     base: str
     api_key: str  # the local admin key of client `demo`
     process: subprocess.Popen[bytes]
+    state_dir: Path | None = None  # LEADSCORING_STATE_DIR of the stack; None: the project's .local/
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The `leadscoring` command line with `--local` pointed at this stack (its port and state folder)."""
+        env = {"LEADSCORING_STATE_DIR": str(self.state_dir)} if self.state_dir else {}
+        return run_cli("--local", "--stack-port", str(self.port), *args, env=env)
 
     def request(self, method: str, path: str, key: str | None = None, body: Any = None, timeout: float = 30) -> Reply:
         headers = {"Accept": "*/*"}
@@ -95,7 +106,16 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     while moto_port == port:
         moto_port = _free_port()
     api_key = "lsk_e2e_" + secrets.token_urlsafe(24)
-    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "LEADSCORING_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
+    # The stack's state file goes to a folder of its own: the project's .local/ belongs to `make run`.
+    state_dir = Path(tempfile.mkdtemp(prefix="leadscoring-e2e-state-"))
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MOTO_PORT": str(moto_port),
+        "LEADSCORING_API_KEY": api_key,
+        "LEADSCORING_STATE_DIR": str(state_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
     for inherited in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):  # the stack points boto3 at its own moto
         env.pop(inherited, None)
     base = f"http://127.0.0.1:{port}"
@@ -104,9 +124,10 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         process = subprocess.Popen([str(PYTHON), "-m", "local_stack"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             _wait_until_serving(base, process, output)
-            yield Stack(base, api_key, process)
+            yield Stack(base, api_key, process, state_dir)
         finally:
             _stop(process)
+            shutil.rmtree(state_dir, ignore_errors=True)
             if request.session.testsfailed:
                 request.config.stash[_OUTPUT_TAIL] = _tail(output)
 
@@ -137,6 +158,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(tail)
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The `leadscoring` command line, run as a user would from the project folder."""
-    return subprocess.run([str(PYTHON), "-m", "leadscoring.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `leadscoring` command line, run as a user would from the project folder (`Stack.cli` for `--local`)."""
+    return subprocess.run(
+        [str(PYTHON), "-m", "leadscoring.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

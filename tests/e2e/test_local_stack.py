@@ -100,11 +100,14 @@ def _cli_available() -> bool:
 def test_another_tenant_cannot_see_the_lead_and_has_no_model(stack: Stack, scored: dict[str, Any]) -> None:
     if not _cli_available():
         pytest.skip("`python -m leadscoring.cli create-key` is not available, so a second tenant's key cannot be made")
-    state = json.loads((ROOT / ".local" / "stack.json").read_text())
-    assert state["api"] == stack.base, "another local stack overwrote .local/stack.json while this suite ran"
+    # The suite's stack keeps its state in its own folder, so a `make run` beside it keeps its own.
+    assert stack.state_dir is not None
+    state = json.loads((stack.state_dir / f"stack-{stack.port}.json").read_text())
+    assert state["api"] == stack.base
+    assert not (ROOT / ".local" / f"stack-{stack.port}.json").exists()
 
     client = f"e2e-{uuid.uuid4().hex[:8]}"
-    created = run_cli("--local", "create-key", "--client", client, "--role", "admin", "--label", "e2e second tenant")
+    created = stack.cli("create-key", "--client", client, "--role", "admin", "--label", "e2e second tenant")
     assert created.returncode == 0, created.stderr
     issued = json.loads(created.stdout.strip().splitlines()[-1])
     assert (issued["client_id"], issued["role"]) == (client, "admin")
@@ -174,11 +177,11 @@ def test_the_daily_audit_reports_are_recorded_once_per_run(stack: Stack) -> None
     land in its trail; the same run's time again records nothing."""
     today = datetime.now(UTC).date()
     at = f"{today.isoformat()}T05:00:00Z"
-    first = run_cli("--local", "record-reports", "--at", at)
+    first = stack.cli("record-reports", "--at", at)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert summary["tenants"] >= 1 and summary["events_written"] == 3 * summary["tenants"] and summary["failed"] == []
-    again = json.loads(run_cli("--local", "record-reports", "--at", at).stdout.strip().splitlines()[-1])
+    again = json.loads(stack.cli("record-reports", "--at", at).stdout.strip().splitlines()[-1])
     assert again["events_written"] == 0
 
     events = stack.request("GET", f"{API}/audit/events?type=monitoring_report&limit=100", stack.api_key).json["items"]

@@ -1,7 +1,7 @@
 """`leadscoring` command line: API keys for clients and roles, importing past leads, recording the audit reports.
 
 Against AWS it uses the usual credentials and the table names in the environment (as the stack outputs them);
-`--local` reaches the stack `make run` started, through the state file it wrote.
+`--local` reaches the stack `make run` started, through the state file it wrote for its port.
 """
 
 from __future__ import annotations
@@ -15,13 +15,21 @@ from pathlib import Path
 from leadscoring.resources import local_environment
 from leadscoring.routes import Role
 
-LOCAL_STATE = Path(".local/stack.json")
+DEFAULT_PORT = 8080
 
 
-def _use_local_stack() -> None:
-    if not LOCAL_STATE.exists():
-        sys.exit(f"No local stack found ({LOCAL_STATE} is missing): start it with `make run` from the project folder.")
-    state = json.loads(LOCAL_STATE.read_text())
+def local_state_file(port: int) -> Path:
+    """Where the local stack serving on `port` keeps its state: one file per port, so a second stack (a test
+    suite's) never overwrites the state of `make run`. LEADSCORING_STATE_DIR moves the folder (tests use a temp one)."""
+    return Path(os.environ.get("LEADSCORING_STATE_DIR") or ".local") / f"stack-{port}.json"
+
+
+def _use_local_stack(port: int | None) -> None:
+    port = port or int(os.environ.get("PORT") or DEFAULT_PORT)  # the port `make run` serves on
+    state_file = local_state_file(port)
+    if not state_file.exists():
+        sys.exit(f"No local stack found on port {port} ({state_file} is missing): start it with `make run` from the project folder.")
+    state = json.loads(state_file.read_text())
     os.environ.update(local_environment(state["moto_endpoint"]))
     for name in ("training", "reports"):
         if state.get(f"{name}_state_machine_arn"):
@@ -76,6 +84,9 @@ def record_reports(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leadscoring", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--local", action="store_true", help="use the local stack started by `make run`")
+    parser.add_argument(
+        "--stack-port", type=int, default=None, help=f"with --local: the port of the stack to use (default $PORT, else {DEFAULT_PORT})"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     key = commands.add_parser("create-key", help="create an API key for a client and role (printed once; only its hash is stored)")
     key.add_argument("--client", required=True, help="the client (tenant) id, e.g. acme")
@@ -97,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     reports.set_defaults(run=record_reports, client=None)
     args = parser.parse_args(argv)
     if args.local:
-        _use_local_stack()
+        _use_local_stack(args.stack_port)
     if args.command != "record-reports" and (not args.client or not args.client.replace("-", "").replace("_", "").isalnum()):
         parser.error("--client must be letters, digits, '-' or '_'")
     result: int = args.run(args)
