@@ -220,7 +220,7 @@ def settings_environment() -> dict[str, str]:
         # Tracing off: locally there is no X-Ray daemon to send segments to.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_SERVICE_NAME": "leadscoring-score",
+        "POWERTOOLS_SERVICE_NAME": "score",
     }
 
 

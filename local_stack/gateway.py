@@ -10,6 +10,7 @@ import fnmatch
 import importlib.util
 import json
 import logging
+import os
 import time
 import uuid
 from pathlib import Path
@@ -29,13 +30,25 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, REGION, API_ID, STAGE = "000000000000", "us-east-1", "local", "v1"
 # API Gateway's own limit on a request payload.
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
+SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
 
 
 def load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py, imported with the POWERTOOLS_SERVICE_NAME CDK gives that function (its name):
+    its Powertools Logger and Metrics read it when the module builds them."""
     spec = importlib.util.spec_from_file_location(f"functions.{name}.app", ROOT / "functions" / name / "app.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    previous = os.environ.get(SERVICE_NAME_ENV)
+    os.environ[SERVICE_NAME_ENV] = name
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        # Every function shares this process: the next one is imported with its own name.
+        if previous is None:
+            os.environ.pop(SERVICE_NAME_ENV, None)
+        else:
+            os.environ[SERVICE_NAME_ENV] = previous
     return module
 
 

@@ -145,7 +145,8 @@ class LeadScoringFunctionsConstruct(Construct):
             "logging_format": lambda_.LoggingFormat.JSON,
             "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
             "system_log_level_v2": lambda_.SystemLogLevel.INFO,
-            "environment": {**self._environment, "POWERTOOLS_SERVICE_NAME": f"{config.RESOURCE_PREFIX}-{name}"},
+            # The function's name is its service (logs' "service", metrics' service dimension), locally too.
+            "environment": {**self._environment, "POWERTOOLS_SERVICE_NAME": name},
         }
         function: lambda_.Function
         if settings.container:

@@ -31,10 +31,9 @@ class Synthesized:
     def function_ids(self) -> dict[str, str]:
         """Function name (folder under functions/) -> logical id, read from POWERTOOLS_SERVICE_NAME."""
         found = {}
-        prefix = f"{config.RESOURCE_PREFIX}-"
         for logical_id, resource in self.resources(self.stateless, "AWS::Lambda::Function").items():
             service = resource["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-            found[service.removeprefix(prefix)] = logical_id
+            found[service] = logical_id
         return found
 
     def function(self, name: str) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def test_function_settings(synthesized: Synthesized, name: str) -> None:
     assert props["TracingConfig"] == {"Mode": "Active"}
     env = props["Environment"]["Variables"]
     assert set(env) >= {spec.env for spec in TABLES} | {spec.env for spec in BUCKETS}
-    assert env["POWERTOOLS_SERVICE_NAME"] == f"leadscoring-{name}"
+    assert env["POWERTOOLS_SERVICE_NAME"] == name  # the service in its logs and metrics, as the local gateway sets it
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "LeadScoring"
     assert env["LOG_LEVEL"] == "INFO"
     # Its own log group, with a retention period.

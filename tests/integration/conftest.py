@@ -20,11 +20,6 @@ SEEDED_LEADS = 30
 MODEL_ID = "baseline"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Powertools' metrics decorator warns on every request that records no metric (all but POST /score).
-    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
-
-
 @dataclass(frozen=True)
 class Tenant:
     client_id: str

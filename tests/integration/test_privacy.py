@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from leadscoring.routes import FUNCTIONS
+
 from .conftest import Tenant
 from .support import Api, assert_error
 
@@ -16,9 +18,6 @@ from .support import Api, assert_error
 def everything_logged(gateway: object, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], str]]:
     """All the process writes while the test runs: stream handlers (Powertools' JSON logger is one), stdout and
     stderr (EMF metrics are printed), and every log record at INFO or above (DEBUG for the functions' logger)."""
-    # Imported only now: the functions' modules read their Powertools settings from the environment the session set.
-    from leadscoring.api.entrypoint import logger as function_logger
-
     buffer = io.StringIO()
     swapped: list[tuple[logging.StreamHandler, object]] = []  # type: ignore[type-arg]
     loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
@@ -26,14 +25,17 @@ def everything_logged(gateway: object, capfd: pytest.CaptureFixture[str], caplog
         for handler in lg.handlers:
             if isinstance(handler, logging.StreamHandler) and not type(handler).__module__.startswith("_pytest"):
                 swapped.append((handler, handler.setStream(buffer)))
-    service = logging.getLogger(function_logger.service)
-    level = service.level
-    service.setLevel(logging.DEBUG)
+    # Each function logs as its own service (its name): every one of them at DEBUG.
+    services = [logging.getLogger(name) for name in sorted({*FUNCTIONS, "authorizer"})]
+    levels = [service.level for service in services]
+    for service in services:
+        service.setLevel(logging.DEBUG)
     caplog.set_level(logging.INFO)
     try:
         yield lambda: buffer.getvalue() + "\n".join(capfd.readouterr()) + "\n" + caplog.text
     finally:
-        service.setLevel(level)
+        for service, level in zip(services, levels, strict=True):
+            service.setLevel(level)
         for handler, stream in swapped:
             handler.setStream(stream)  # type: ignore[arg-type]
 

@@ -18,24 +18,32 @@ from leadscoring.api.resolver import create_resolver, handle
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-logger = Logger()
 # Building a Tracer imports the X-Ray SDK (0.15 s of cold start) even when tracing is off, so it is built only
 # when Powertools' own rule says tracing is on (in Lambda, POWERTOOLS_TRACE_DISABLED not set).
 tracer = None if Tracer._is_tracer_disabled() else Tracer()
-# The environment names the namespace in AWS; the fallback keeps a handler imported early from failing.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LeadScoring"))
 
 
 def http_function(*routers: Router, direct: tuple[DirectRoute, ...] = ()) -> tuple[APIGatewayRestResolver, Handler]:
     """`direct`: routes a valid request reaches without the resolver (api/direct.py); each is also a router's route."""
     app = create_resolver(*routers)
     direct_routes = DirectRoutes(direct)
+    # Built per function, not per module: the local gateway runs every function in one process, each imported
+    # with its own POWERTOOLS_SERVICE_NAME (as CDK sets it), so each logs and publishes as its own service.
+    logger = Logger()
+    # The environment names the namespace in AWS; the fallback keeps a handler imported early from failing.
+    metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LeadScoring"))
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handle(app, direct_routes, event, context)
+        try:
+            return handle(app, direct_routes, event, context)
+        finally:
+            # Only requests that record metrics (scoring) publish: Powertools' log_metrics would warn on every
+            # other request that it had nothing to publish. flush_metrics is its manual flush, used as documented.
+            if metrics.metric_set:
+                metrics.flush_metrics()
 
     # Outermost first: logging context, tracing (when on), metrics. log_event stays off: bodies carry PII.
-    handler: Handler = metrics.log_metrics(resolve)
+    handler: Handler = resolve
     if tracer is not None:
         handler = tracer.capture_lambda_handler(handler, capture_response=False)
     lambda_handler: Handler = logger.inject_lambda_context(
