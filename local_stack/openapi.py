@@ -77,6 +77,7 @@ OTHER_SUCCESS: dict[tuple[str, str], tuple[dict[int, str], bool]] = {
         False,
     ),
     ("POST", "/batch-score/{job_id}/start"): ({202: "Accepted: the job has started"}, True),
+    ("POST", "/models"): ({201: "Created: the model definition, as stored"}, True),
     ("POST", "/models/{id}/train"): ({202: "Accepted: the training run has started"}, True),
     ("POST", "/features"): ({201: "Created: the feature, as stored"}, True),
 }

@@ -57,7 +57,7 @@ def _create(api: Api, tenant: Tenant, **body: Any) -> str:
     reply = api.post(
         "/models", tenant.admin, body={"name": "Import test", "model_type": "logistic_regression", "time_budget_seconds": 5, **body}
     )
-    assert reply.status == 200, reply.body
+    assert reply.status == 201, reply.body
     return str(reply.body["id"])
 
 

@@ -119,3 +119,7 @@ def test_created_and_accepted_answers_are_documented_with_their_body(document: d
         responses = paths[path]["post"]["responses"]
         assert "202" in responses and "200" not in responses, path  # these never answer 200
         assert "content" in responses["202"]
+    for path, schema in (("/api/v1/leadscoring/models", "ModelDefinition"), ("/api/v1/leadscoring/features", "ScoringFeature")):
+        responses = paths[path]["post"]["responses"]
+        assert "201" in responses and "200" not in responses, path  # a create answers 201, as every create does
+        assert responses["201"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{schema}"}

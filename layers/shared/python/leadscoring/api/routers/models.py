@@ -38,9 +38,9 @@ def list_models() -> ModelList:
     return ModelList(items=items)
 
 
-@router.post(f"{API_PREFIX}/models", summary="Create new model (what to train: type, features, thresholds)", tags=TAGS)
-def create_model(body: Annotated[ModelCreate, Body()]) -> ModelDefinition:
-    return model_management().create(principal_of(router.current_event.raw_event), body)
+@router.post(f"{API_PREFIX}/models", summary="Create new model (201): what to train (type, features, thresholds)", tags=TAGS)
+def create_model(body: Annotated[ModelCreate, Body()]) -> tuple[ModelDefinition, int]:
+    return model_management().create(principal_of(router.current_event.raw_event), body), 201
 
 
 @router.get(f"{API_PREFIX}/models/<id>", summary="Get a model: definition, versions, training runs and their status", tags=TAGS)
