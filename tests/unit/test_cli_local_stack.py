@@ -1,4 +1,5 @@
-"""`leadscoring --local` finds the state of the stack on its port: two stacks side by side never share a file."""
+"""The command line: `--local` finds the state of the stack on its port (two stacks side by side never share a
+file), and `create-key` prints what a script can capture."""
 
 from __future__ import annotations
 
@@ -54,3 +55,23 @@ def test_no_stack_on_the_port_says_which_port(environ: dict[str, str], tmp_path:
     _write_state(tmp_path, 8080)
     with pytest.raises(SystemExit, match="port 9005"):
         cli.main(["--local", "--stack-port", "9005", "create-key", "--client", "acme", "--role", "admin"])
+
+
+class _Keys:
+    def create(self, client_id: str, role: object, label: str) -> str:
+        return f"lsk_for_{client_id}"
+
+
+@pytest.mark.parametrize(("flags", "printed"), [([], None), (["--key-only"], "lsk_for_acme")])
+def test_create_key_prints_json_or_the_key_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], flags: list[str], printed: str | None
+) -> None:
+    from leadscoring.services import wiring
+
+    monkeypatch.setattr(wiring, "api_key_repository", _Keys)
+    assert cli.main(["create-key", "--client", "acme", "--role", "admin", *flags]) == 0
+    out = capsys.readouterr().out
+    if printed is None:
+        assert json.loads(out) == {"client_id": "acme", "role": "admin", "api_key": "lsk_for_acme"}
+    else:
+        assert out == printed + "\n"  # what KEY=$(...) captures is the key itself

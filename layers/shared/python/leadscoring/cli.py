@@ -40,7 +40,7 @@ def create_key(args: argparse.Namespace) -> int:
     from leadscoring.services.wiring import api_key_repository
 
     key = api_key_repository().create(args.client, Role(args.role), args.label)
-    print(json.dumps({"client_id": args.client, "role": args.role, "api_key": key}))
+    print(key if args.key_only else json.dumps({"client_id": args.client, "role": args.role, "api_key": key}))
     return 0
 
 
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("--client", required=True, help="the client (tenant) id, e.g. acme")
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
     key.add_argument("--label", default="", help="what the key is for")
+    key.add_argument("--key-only", action="store_true", help="print the key alone (for KEY=$(leadscoring ... create-key ...))")
     key.set_defaults(run=create_key)
     imp = commands.add_parser("import", help="upload past leads (CSV/JSONL with outcomes) and train a model on them")
     imp.add_argument("--client", required=True)
