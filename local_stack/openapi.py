@@ -34,7 +34,6 @@ WITH_BODY: dict[int, str] = {
 }
 # An operation with a path parameter: another tenant's resource looks the same as a missing one.
 WITH_PATH_PARAMETER: dict[int, str] = {404: "NOT_FOUND: no such resource for this client"}
-NOT_IMPLEMENTED: dict[int, str] = {501: "NOT_IMPLEMENTED: see README, Not yet implemented"}
 
 # What only some operations answer, read from the services each one calls; keyed by the route table's
 # (method, path under API_PREFIX). A test checks every key is a route.
@@ -142,7 +141,6 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> dict[in
         {**EVERY_OPERATION, 403: forbidden_description(route)},
         WITH_BODY if "requestBody" in operation else {},
         WITH_PATH_PARAMETER if any(p.get("in") == "path" for p in operation.get("parameters", [])) else {},
-        NOT_IMPLEMENTED if route is not None and not route.implemented else {},
         ROUTE_ERRORS.get((method, route.path), {}) if route is not None else {},
     ):
         for status, description in table.items():

@@ -1,4 +1,4 @@
-"""The one route table against what the functions really serve, what is not built yet, and what the gateway does."""
+"""The one route table against what the functions really serve, and what the gateway does."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from leadscoring.routes import FUNCTIONS, ROUTES, Route, routes_of
+from leadscoring.routes import FUNCTIONS, ROUTES, routes_of
 from local_stack.gateway import load_function
 
 from .conftest import Tenant
-from .support import Api, Tables, assert_error
+from .support import Api, assert_error
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_IMPLEMENTED = [r for r in ROUTES if not r.implemented]
 
 
 def _registered(app: Any) -> set[tuple[str, str]]:
@@ -42,16 +41,6 @@ def test_the_openapi_document_matches_the_table(gateway: Any) -> None:
     document = gateway.openapi()
     documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
     assert documented == {(r.method, r.full_path) for r in ROUTES}
-
-
-@pytest.mark.parametrize("route", NOT_IMPLEMENTED, ids=[f"{r.method} {r.path}" for r in NOT_IMPLEMENTED])
-def test_unbuilt_endpoints_answer_501(api: Api, tenant: Tenant, tables: Tables, route: Route) -> None:
-    before = tables.counts()
-    body = {"raw": "{}"} if route.method in ("POST", "PUT") else {}
-    reply = api.call(route.method, re.sub(r"\{\w+\}", "some-id", route.path), tenant.admin, **body)
-    error = assert_error(reply, 501, "NOT_IMPLEMENTED")
-    assert route.path in error["message"]
-    assert tables.counts() == before
 
 
 def test_an_unknown_api_path_is_404_json(api: Api, tenant: Tenant) -> None:

@@ -84,17 +84,6 @@ def test_get_one_lead_documents_404(document: dict[str, Any]) -> None:
     assert "409" not in operation["responses"]  # a read cannot conflict
 
 
-def test_only_routes_not_yet_built_document_501(document: dict[str, Any]) -> None:
-    for method, path, operation in operations(document):
-        route = find(method, path)
-        assert route is not None
-        if route.implemented:
-            assert "501" not in operation["responses"], (method, path)
-        else:
-            assert error_schema(operation, 501) == ERROR_REF, (method, path)
-    assert {(r.method, r.path) for r in ROUTES if not r.implemented} == set()
-
-
 def test_conflicts_and_unavailability_are_documented_only_where_the_code_raises_them(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         route = find(method, path)

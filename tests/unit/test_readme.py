@@ -1,20 +1,26 @@
-"""The README is a contract: it must list exactly the endpoints that still answer 501."""
+"""The README is a contract: its endpoint table is the route table (method, path, function, roles)."""
 
 import re
 from pathlib import Path
 
-from leadscoring.routes import ROUTES
+from leadscoring.routes import ALL_ROLES, ROUTES, Role
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+ROW = re.compile(r"^\| (GET|POST|PUT|DELETE|PATCH) \| `([^`]+)` \| (\w+) \| ([a-z, ]+) \| (.+) \|$", flags=re.MULTILINE)
 
 
-def test_readme_lists_exactly_the_unimplemented_endpoints():
-    text = README.read_text()
-    section = text.split("### Not yet implemented", 1)[1].split("\n## ", 1)[0]
-    listed = set(re.findall(r"^- `(GET|POST|PUT|DELETE) ([^`]+)`", section, flags=re.MULTILINE))
-    assert listed == {(r.method, r.path) for r in ROUTES if not r.implemented}
+def _roles(cell: str) -> frozenset[Role]:
+    return ALL_ROLES if cell == "all" else frozenset(Role(name.strip()) for name in cell.split(","))
 
 
-def test_readme_shows_the_two_commands():
+def test_the_endpoint_table_is_the_route_table() -> None:
+    section = README.read_text().split("## Endpoints", 1)[1].split("\n## ", 1)[0]
+    rows = ROW.findall(section)
+    listed = [(method, path, function, _roles(roles)) for method, path, function, roles, _ in rows]
+    assert listed == [(r.method, r.path, r.function, r.roles) for r in ROUTES]
+    assert all(what.strip() for *_, what in rows)  # each says what it does
+
+
+def test_readme_shows_the_two_commands() -> None:
     text = README.read_text()
     assert "make run" in text and "make test" in text

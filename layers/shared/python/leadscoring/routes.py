@@ -32,7 +32,6 @@ class Route:
     function: str  # folder under functions/
     roles: frozenset[Role]
     summary: str
-    implemented: bool = True
 
     @property
     def full_path(self) -> str:

@@ -91,8 +91,3 @@ class StorageError(DomainError):
 class TrainingUnavailable(DomainError):
     status = 503
     code = "TRAINING_UNAVAILABLE"
-
-
-class NotImplementedYet(DomainError):
-    status = 501
-    code = "NOT_IMPLEMENTED"
