@@ -1,7 +1,8 @@
 import fnmatch
 
+from leadscoring import routes
 from leadscoring.domain.auth import allowed_resources, hash_api_key, key_id, new_api_key
-from leadscoring.routes import ROUTES, Role, find, match
+from leadscoring.routes import ROUTES, Role, Route, find, match
 
 SPEC_ENDPOINTS = {
     ("GET", "/leads"),
@@ -28,6 +29,10 @@ def test_route_table_holds_every_spec_endpoint_once():
     pairs = [(r.method, r.path) for r in ROUTES]
     assert len(pairs) == len(set(pairs))
     assert set(pairs) >= SPEC_ENDPOINTS
+
+
+def test_every_entry_the_routers_may_name_is_in_the_table():
+    assert [value for value in vars(routes).values() if isinstance(value, Route)] == list(ROUTES)
 
 
 def test_match_and_find():

@@ -47,38 +47,85 @@ class Route:
         return role in self.roles
 
 
+# Each entry is written once: the routers register their functions from these (api/routing.py), so the method,
+# path and summary the OpenAPI shows are the table's.
+# Lead scoring
+SCORE = Route("POST", "/score", "score", WRITERS_OF_LEADS, "Score a lead")
+LIST_LEADS = Route("GET", "/leads", "score", ALL_ROLES, "List scored leads")
+GET_LEAD = Route("GET", "/leads/{id}", "score", ALL_ROLES, "Get one scored lead")
+RECORD_CONVERSION = Route("POST", "/leads/{id}/conversion", "score", WRITERS_OF_LEADS, "Record a lead's conversion status")
+CONVERSION_HISTORY = Route("GET", "/leads/{id}/conversions", "score", ALL_ROLES, "A lead's conversion history")
+PERFORMANCE = Route("GET", "/performance", "analytics", READERS, "Get performance metrics")
+ANALYTICS = Route("GET", "/analytics", "analytics", READERS, "Get analytics data")
+BATCH_SCORE = Route(
+    "POST",
+    "/batch-score",
+    "batch_score",
+    WRITERS_OF_LEADS,
+    "Score multiple leads (200), or start a batch file job (202, or 201 with an upload URL)",
+)
+START_BATCH_JOB = Route(
+    "POST", "/batch-score/{job_id}/start", "batch_score", WRITERS_OF_LEADS, "Start a batch file job once its file is uploaded (202)"
+)
+GET_BATCH_JOB = Route(
+    "GET",
+    "/batch-score/{job_id}",
+    "batch_score",
+    ALL_ROLES,
+    "Get a batch file job: status, progress, counts, and presigned links to its results and error files",
+)
+# Model management
+LIST_MODELS = Route("GET", "/models", "models", READERS, "List scoring models (every registered version)")
+CREATE_MODEL = Route("POST", "/models", "models", ADMINS, "Create new model (201): what to train (type, features, thresholds)")
+GET_MODEL = Route("GET", "/models/{id}", "models", READERS, "Get a model: definition, versions, training runs and their status")
+UPDATE_MODEL = Route("PUT", "/models/{id}", "models", ADMINS, "Update model")
+# Starts the training workflow; the steps themselves run in the `train` container function.
+TRAIN_MODEL = Route("POST", "/models/{id}/train", "models", ADMINS, "Train model: starts the training workflow (202)")
+DEPLOY_MODEL = Route("POST", "/models/{id}/deploy", "models", ADMINS, "Deploy a model version (deploying an older one is the rollback)")
+MODEL_PERFORMANCE = Route("GET", "/models/{id}/performance", "models", READERS, "Get model performance: every version's holdout metrics")
+# Configuration
+GET_CONFIG = Route("GET", "/config", "config", READERS, "Get scoring configuration")
+UPDATE_CONFIG = Route(
+    "PUT", "/config", "config", ADMINS, "Update configuration (thresholds, currency, cost per lead); recorded in the audit trail"
+)
+LIST_FEATURES = Route("GET", "/features", "config", READERS, "List scoring features")
+CREATE_FEATURE = Route(
+    "POST", "/features", "config", ADMINS, "Create feature (201); leads may carry it at once, models use it from their next training"
+)
+UPDATE_FEATURE = Route("PUT", "/features/{id}", "config", ADMINS, "Update feature (the id is its name; recorded in the audit trail)")
+# Audit
+LIST_AUDIT_EVENTS = Route("GET", "/audit/events", "audit", READERS, "List audit events (decisions and changes), newest first")
+DATA_QUALITY = Route("GET", "/audit/data-quality", "audit", READERS, "Data quality of recent leads: completeness, ranges, freshness")
+DRIFT = Route("GET", "/audit/drift", "audit", READERS, "Model drift: score, feature and performance drift against training")
+BIAS = Route("GET", "/audit/bias", "audit", READERS, "Bias detection: qualification and outcomes compared across groups")
+
 ROUTES: tuple[Route, ...] = (
-    # Lead scoring
-    Route("POST", "/score", "score", WRITERS_OF_LEADS, "Score a lead"),
-    Route("GET", "/leads", "score", ALL_ROLES, "List scored leads"),
-    Route("GET", "/leads/{id}", "score", ALL_ROLES, "Get one scored lead"),
-    Route("POST", "/leads/{id}/conversion", "score", WRITERS_OF_LEADS, "Record a lead's conversion status"),
-    Route("GET", "/leads/{id}/conversions", "score", ALL_ROLES, "A lead's conversion history"),
-    Route("GET", "/performance", "analytics", READERS, "Get performance metrics"),
-    Route("GET", "/analytics", "analytics", READERS, "Get analytics data"),
-    Route("POST", "/batch-score", "batch_score", WRITERS_OF_LEADS, "Score multiple leads"),
-    Route("POST", "/batch-score/{job_id}/start", "batch_score", WRITERS_OF_LEADS, "Start a batch file job after its upload"),
-    Route("GET", "/batch-score/{job_id}", "batch_score", ALL_ROLES, "Get a batch file job: status, progress, counts, files"),
-    # Model management
-    Route("GET", "/models", "models", READERS, "List scoring models"),
-    Route("POST", "/models", "models", ADMINS, "Create new model"),
-    Route("GET", "/models/{id}", "models", READERS, "Get a model with its versions and training runs"),
-    Route("PUT", "/models/{id}", "models", ADMINS, "Update model"),
-    # Starts the training workflow; the steps themselves run in the `train` container function.
-    Route("POST", "/models/{id}/train", "models", ADMINS, "Train model"),
-    Route("POST", "/models/{id}/deploy", "models", ADMINS, "Deploy model"),
-    Route("GET", "/models/{id}/performance", "models", READERS, "Get model performance"),
-    # Configuration
-    Route("GET", "/config", "config", READERS, "Get scoring configuration"),
-    Route("PUT", "/config", "config", ADMINS, "Update configuration"),
-    Route("GET", "/features", "config", READERS, "List scoring features"),
-    Route("POST", "/features", "config", ADMINS, "Create feature"),
-    Route("PUT", "/features/{id}", "config", ADMINS, "Update feature"),
-    # Audit
-    Route("GET", "/audit/events", "audit", READERS, "List audit events (decisions and changes)"),
-    Route("GET", "/audit/data-quality", "audit", READERS, "Data quality of recent leads: completeness, ranges, freshness"),
-    Route("GET", "/audit/drift", "audit", READERS, "Model drift: score, feature and performance drift against training"),
-    Route("GET", "/audit/bias", "audit", READERS, "Bias detection: qualification and outcomes compared across groups"),
+    SCORE,
+    LIST_LEADS,
+    GET_LEAD,
+    RECORD_CONVERSION,
+    CONVERSION_HISTORY,
+    PERFORMANCE,
+    ANALYTICS,
+    BATCH_SCORE,
+    START_BATCH_JOB,
+    GET_BATCH_JOB,
+    LIST_MODELS,
+    CREATE_MODEL,
+    GET_MODEL,
+    UPDATE_MODEL,
+    TRAIN_MODEL,
+    DEPLOY_MODEL,
+    MODEL_PERFORMANCE,
+    GET_CONFIG,
+    UPDATE_CONFIG,
+    LIST_FEATURES,
+    CREATE_FEATURE,
+    UPDATE_FEATURE,
+    LIST_AUDIT_EVENTS,
+    DATA_QUALITY,
+    DRIFT,
+    BIAS,
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(sorted({r.function for r in ROUTES}))

@@ -4,16 +4,15 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import Router
 
-from leadscoring import API_PREFIX
+from leadscoring import routes
 from leadscoring.api.context import principal_of
+from leadscoring.api.routing import TableRouter
 from leadscoring.schemas.analytics import AnalyticsReport, Granularity, PerformanceReport
 from leadscoring.services.analytics import ReportQuery
 from leadscoring.services.wiring import analytics_service
 
-router = Router()
-TAGS = ["Lead scoring"]
+router = TableRouter(tags=["Lead scoring"])
 
 From = Annotated[date | None, Query(alias="from", description="First day (UTC, YYYY-MM-DD); default 29 days before `to`")]
 To = Annotated[date | None, Query(alias="to", description="Last day (UTC); default today")]
@@ -29,11 +28,9 @@ def _query(
     return client_id, analytics_service().query(client_id, start, end, granularity, source, model_id, model_version)
 
 
-@router.get(
-    f"{API_PREFIX}/performance",
-    summary="Get performance metrics",
+@router.serve(
+    routes.PERFORMANCE,
     description="Key metrics for leads created in the period (a cohort view), totals and one point per day, week or month.",
-    tags=TAGS,
 )
 def performance(
     start: From = None,
@@ -47,11 +44,9 @@ def performance(
     return analytics_service().performance(client_id, q)
 
 
-@router.get(
-    f"{API_PREFIX}/analytics",
-    summary="Get analytics data",
+@router.serve(
+    routes.ANALYTICS,
     description="Score distribution, funnel, score bands, trends, top sources and geography for leads created in the period.",
-    tags=TAGS,
 )
 def analytics(
     start: From = None,

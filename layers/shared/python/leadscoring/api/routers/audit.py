@@ -4,20 +4,20 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import Router
 
-from leadscoring import API_PREFIX
+from leadscoring import routes
 from leadscoring.api.context import principal_of
 from leadscoring.api.routers.analytics import From, ModelId, ModelVersion, Source, To
+from leadscoring.api.routing import TableRouter
 from leadscoring.schemas.audit import AuditPage, AuditType
 from leadscoring.schemas.monitoring import BiasReport, DataQualityReport, DriftReport
 from leadscoring.services.analytics import ReportQuery
 from leadscoring.services.wiring import analytics_service, audit_repository, monitoring_service
 
-router = Router()
+router = TableRouter(tags=["Audit"])
 
 
-@router.get(f"{API_PREFIX}/audit/events", summary="List audit events (decisions and changes), newest first", tags=["Audit"])
+@router.serve(routes.LIST_AUDIT_EVENTS)
 def list_events(
     type: Annotated[AuditType | None, Query()] = None,
     lead_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -37,29 +37,25 @@ def _window(
     return client_id, analytics_service().query(client_id, start, end, "day", source, model_id, model_version)
 
 
-@router.get(
-    f"{API_PREFIX}/audit/data-quality",
-    summary="Data quality of recent leads: completeness, ranges, freshness",
+@router.serve(
+    routes.DATA_QUALITY,
     description=(
         "Over the newest leads created in the period (at most 5,000): each active feature's completeness beside the active "
         "model's training rows, values outside the training range, categories the model never saw, and how fresh the data is."
     ),
-    tags=["Audit"],
 )
 def data_quality(start: From = None, end: To = None, source: Source = None) -> DataQualityReport:
     client_id, q = _window(start, end, source, None, None)
     return monitoring_service().data_quality(client_id, q)
 
 
-@router.get(
-    f"{API_PREFIX}/audit/drift",
-    summary="Model drift: score, feature and performance drift against training",
+@router.serve(
+    routes.DRIFT,
     description=(
         "For a model version (default: the active one), over the leads it scored among the newest created in the period: the "
         "population stability index of the score and of each feature against its training record, and ROC-AUC, precision and "
         "recall on the leads whose outcome is known beside the training holdout's."
     ),
-    tags=["Audit"],
 )
 def drift(
     start: From = None, end: To = None, source: Source = None, model_id: ModelId = None, model_version: ModelVersion = None
@@ -68,16 +64,14 @@ def drift(
     return monitoring_service().drift(client_id, q)
 
 
-@router.get(
-    f"{API_PREFIX}/audit/bias",
-    summary="Bias detection: qualification and outcomes compared across groups",
+@router.serve(
+    routes.BIAS,
     description=(
         "Leads created in the period grouped by `attribute` (their source, or a feature: its values, or a number's quartile "
         "bands): each group's "
         "qualification rate against the best-treated group's (disparate impact; the four-fifths rule flags below 0.8) and, "
         "where outcomes are known, the share of converted leads that were qualified (equal opportunity)."
     ),
-    tags=["Audit"],
 )
 def bias(
     attribute: Annotated[str, Query(min_length=1, max_length=100, description="`source` or a feature (numbers by quartile)")] = "source",

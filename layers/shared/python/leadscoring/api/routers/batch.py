@@ -4,27 +4,26 @@ from typing import Annotated
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from leadscoring import API_PREFIX
+from leadscoring import routes
 from leadscoring.api.context import principal_of
+from leadscoring.api.routing import TableRouter
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.schemas.batch import BatchJob, BatchScoreRequest, BatchScoreResponse
 from leadscoring.services.wiring import batch_jobs, batch_scoring
 
-router = Router()
+router = TableRouter(tags=["Lead scoring"])
 metrics = Metrics()
 JobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job id POST /batch-score returned")]
 
 
-@router.post(
-    f"{API_PREFIX}/batch-score",
-    summary=(
-        "Score multiple leads: `leads` (up to 1,000, synchronous, 200), `file` (a CSV/JSONL file in your folder: "
+@router.serve(
+    routes.BATCH_SCORE,
+    description=(
+        "`leads` (up to 1,000, synchronous, 200), `file` (a CSV/JSONL file in your folder: "
         "the job starts, 202) or `upload` (a job and a presigned PUT URL, 201; then POST /batch-score/{job_id}/start)"
     ),
-    tags=["Lead scoring"],
 )
 def batch_score(request: Annotated[BatchScoreRequest, Body()]) -> tuple[BatchScoreResponse | BatchJob, int]:
     principal = principal_of(router.current_event.raw_event)
@@ -43,17 +42,11 @@ def batch_score(request: Annotated[BatchScoreRequest, Body()]) -> tuple[BatchSco
     return response, 200
 
 
-@router.post(
-    f"{API_PREFIX}/batch-score/<job_id>/start", summary="Start a batch file job once its file is uploaded (202)", tags=["Lead scoring"]
-)
+@router.serve(routes.START_BATCH_JOB)
 def start_batch_job(job_id: JobIdPath) -> tuple[BatchJob, int]:
     return batch_jobs().start(principal_of(router.current_event.raw_event), job_id), 202
 
 
-@router.get(
-    f"{API_PREFIX}/batch-score/<job_id>",
-    summary="Get a batch file job: status, progress, counts, and presigned links to its results and error files",
-    tags=["Lead scoring"],
-)
+@router.serve(routes.GET_BATCH_JOB)
 def get_batch_job(job_id: JobIdPath) -> BatchJob:
     return batch_jobs().status(principal_of(router.current_event.raw_event).client_id, job_id)

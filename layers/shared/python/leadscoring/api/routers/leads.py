@@ -7,20 +7,20 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadscoring import API_PREFIX
+from leadscoring import routes
 from leadscoring.api.context import IDEMPOTENCY_PARAMETER, idempotency_key_of, principal_of
 from leadscoring.api.direct import DirectRoute
+from leadscoring.api.routing import TableRouter
 from leadscoring.data.leads import LeadFilter
 from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.schemas.base import StorableFloat
 from leadscoring.schemas.lead import ConversionStatus, Lead, LeadPage, ScoreRequest
 from leadscoring.services.wiring import idempotent_scoring, lead_repository
 
-router = Router()
+router = TableRouter(tags=["Lead scoring"])
 metrics = Metrics()
 
 
@@ -32,10 +32,8 @@ _LEAD_RESPONSE: dict[int, OpenAPIResponse] = {
 }
 
 
-@router.post(
-    f"{API_PREFIX}/score",
-    summary="Score a lead",
-    tags=["Lead scoring"],
+@router.serve(
+    routes.SCORE,
     responses=_LEAD_RESPONSE,
     openapi_extensions={"parameters": [IDEMPOTENCY_PARAMETER]},  # read by idempotency_key_of, not by Powertools
 )
@@ -54,10 +52,10 @@ def scored_lead(event: dict[str, Any], request: ScoreRequest, context: LambdaCon
 
 
 # A valid POST /score skips the resolver (api/direct.py); the route above still answers every invalid one.
-SCORE_DIRECT = DirectRoute("POST", f"{API_PREFIX}/score", ScoreRequest, scored_lead)
+SCORE_DIRECT = DirectRoute(routes.SCORE.method, routes.SCORE.full_path, ScoreRequest, scored_lead)
 
 
-@router.get(f"{API_PREFIX}/leads", summary="List scored leads", tags=["Lead scoring"])
+@router.serve(routes.LIST_LEADS)
 def list_leads(
     min_score: Annotated[StorableFloat | None, Query(ge=0, le=100)] = None,
     max_score: Annotated[StorableFloat | None, Query(ge=0, le=100)] = None,
@@ -75,7 +73,7 @@ def list_leads(
     return LeadPage(items=items, next_cursor=next_cursor)
 
 
-@router.get(f"{API_PREFIX}/leads/<id>", summary="Get one scored lead", tags=["Lead scoring"])
+@router.serve(routes.GET_LEAD)
 def get_lead(id: Annotated[str, Path(min_length=1, max_length=100)]) -> Lead:
     principal = principal_of(router.current_event.raw_event)
     lead = lead_repository().get(principal.client_id, id)
