@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from leadscoring.data.batch_files import BatchFiles
 from leadscoring.data.batch_jobs import BatchJobRepository, ChunkRecord, JobRecord
-from leadscoring.data.leads import LeadChanged, LeadRepository
+from leadscoring.data.leads import LeadRepository
 from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
@@ -24,39 +24,28 @@ from leadscoring.services.scoring import ScoringService
 
 
 class InMemoryLeadRepository(LeadRepository):
-    """Leads by (client, id); decisions are counted, not kept; batch-file writes are counted and measured."""
+    """Leads by (client, id); decisions are counted, not kept."""
 
     def __init__(self) -> None:
         super().__init__("in-memory-leads", "in-memory-audit")
         self.leads: dict[tuple[str, str], Lead] = {}
         self.decisions = 0
-        self.written_items = 0  # batch-file writes
-        self.written_bytes = 0
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
-        # As DynamoDB's conditional transaction does: all written, or none when a lead is not as it was read.
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> set[str]:
+        # As the real writer does: each lead written only if it is as it was read; the others' ids come back.
+        changed = set()
         for lead, _ in scored:
             before = self.leads.get((lead.client_id, lead.id))
             if (before.conversion_status if before else None) != seen[lead.id]:
-                raise LeadChanged(0)
-        for lead, _ in scored:
+                changed.add(lead.id)
+                continue
             self.leads[(lead.client_id, lead.id)] = lead
         self.decisions += len(scored)
+        return changed
 
     def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
         found = (self.leads.get((client_id, i)) for i in lead_ids)
         return {lead.id: lead for lead in found if lead is not None}
-
-    def write_batch(self, lead_items: Sequence[str], decision_items: Sequence[str]) -> None:
-        # The items are the request bodies' text: counted and measured, not parsed back.
-        self.written_items += len(lead_items) + len(decision_items)
-        self.written_bytes += sum(map(len, lead_items)) + sum(map(len, decision_items))
-
-    def write_if_unchanged(self, lead_items: Sequence[tuple[str, ConversionStatus | None]]) -> list[int]:
-        # Counted as write_batch counts (the benchmark's leads are all new: its files never get here).
-        self.written_items += len(lead_items)
-        self.written_bytes += sum(len(text) for text, _ in lead_items)
-        return []
 
 
 class InMemoryBatchJobs(BatchJobRepository):

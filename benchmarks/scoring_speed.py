@@ -364,13 +364,14 @@ class TimedLeadRepository(LeadRepository):
         finally:
             self.get_many_seconds.append(time.perf_counter() - started)
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> set[str]:
         started = time.perf_counter()
         try:
-            super().save_scored(scored, seen)
+            changed = super().save_scored(scored, seen)
         finally:
             self.save_scored_seconds.append(time.perf_counter() - started)
         self.last_saved = scored
+        return changed
 
 
 def storage(trained: TrainedModel) -> dict[str, Any]:
@@ -405,7 +406,7 @@ def storage(trained: TrainedModel) -> dict[str, Any]:
                     create_resources()
                 lead_input = LeadInput.model_validate(body)
                 started = time.perf_counter()
-                service.score_lead(principal, lead_input)  # raises StorageError if the transaction failed
+                service.score_lead(principal, lead_input)  # raises StorageError if a write failed
                 scoring.append(time.perf_counter() - started)
             [(lead, _)] = timed.last_saved
             assert LeadRepository(settings.leads_table, settings.audit_table).get(CLIENT, lead.id) == lead, "stored as returned"

@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSResponse
 from leadscoring.data import aws
 from leadscoring.data.leads import LeadRepository
 from leadscoring.demo_data import generate
-from leadscoring.resources import LEADS, REGISTRY
+from leadscoring.resources import AUDIT, LEADS, REGISTRY
 from leadscoring.services import wiring
 
 from .conftest import Tenant
@@ -207,6 +207,47 @@ def test_a_jsonl_file_in_the_apis_nested_shape_scores_as_post_score_does(api: Ap
     assert {r["lead_id"] for r in results} <= ids
 
 
+def test_a_lead_stored_from_a_file_is_the_item_post_score_stores(api: Api, batch_tenant: Tenant, tables: Tables) -> None:
+    """One scoring path: the same lead sent to POST /score and in a file row is the same lead item and the same
+    decision record, but for the scoring time and what brought it (a delivery, or the job and row)."""
+    prefix = f"same-{uuid.uuid4().hex[:6]}"
+    lead = demo_leads(1, prefix, seed=13)[0]
+    scored = api.post("/score", batch_tenant.integration, body=lead)
+    assert scored.status == 200, scored.body
+    [from_api] = [i for i in tables.leads(batch_tenant.client_id) if i["id"] == scored.body["id"]]
+    [api_decision] = [e for e in tables.audit(batch_tenant.client_id) if e.get("lead_id") == from_api["id"]]
+
+    put(batch_tenant, "imports/same.csv", csv_file([flat_row(lead)]))
+    job = run_file(api, batch_tenant, "imports/same.csv", "csv")
+    assert job["status"] == "succeeded", job
+    [from_file] = [i for i in tables.leads(batch_tenant.client_id) if i["id"] == scored.body["id"]]
+    [file_decision] = decisions_of(tables, batch_tenant.client_id, job["job_id"])
+
+    times = {"updated_at", "scored_at"}
+    assert {k: v for k, v in from_file.items() if k not in times} == {k: v for k, v in from_api.items() if k not in times}
+    assert from_file["scored_at"] != from_api["scored_at"]
+    own = {"event_id", "event_key", "at", "actor"}
+    details = {"updated_existing", "job_id", "row", "delivery"}
+    assert {k: v for k, v in file_decision.items() if k not in own | {"details"}} == {
+        k: v for k, v in api_decision.items() if k not in own | {"details"}
+    }
+    assert {k: v for k, v in file_decision["details"].items() if k not in details} == {
+        k: v for k, v in api_decision["details"].items() if k not in details
+    }
+    assert (file_decision["details"]["job_id"], file_decision["details"]["row"]) == (job["job_id"], 1)
+
+
+def test_a_file_with_no_feature_columns_is_scored(api: Api, batch_tenant: Tenant) -> None:
+    prefix = f"bare-{uuid.uuid4().hex[:6]}"
+    rows = [{"email": f"{prefix}-{i}@example.com", "name": f"Bare {i}", "source": "web"} for i in range(3)]
+    put(batch_tenant, "imports/bare.csv", csv_file(rows))
+
+    job = run_file(api, batch_tenant, "imports/bare.csv", "csv")
+
+    assert job["status"] == "succeeded", job
+    assert job["counts"] == {"rows": 3, "scored": 3, "invalid": 0, "failed": 0}
+
+
 def test_the_same_file_twice_creates_no_new_lead_and_keeps_each_leads_history(api: Api, batch_tenant: Tenant, tables: Tables) -> None:
     prefix = f"rerun-{uuid.uuid4().hex[:6]}"
     put(batch_tenant, "imports/rerun.csv", csv_file([flat_row(lead) for lead in demo_leads(250, prefix, seed=5)]))
@@ -288,21 +329,21 @@ def dynamodb_answering(answer: Callable[[dict[str, Any]], dict[str, Any] | None]
 def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """DynamoDB refuses the leads of the second chunk half way through; the Map retries the chunk."""
-    from leadscoring.data import batch_write
+    """DynamoDB refuses the decision records of the second chunk half way through; the Map retries the chunk."""
+    from leadscoring.data import item_writes
 
     calls = {"leads": 0, "refused": 0}
 
     def flaky(request: dict[str, Any]) -> dict[str, Any] | None:
-        if LEADS.local_name in request["RequestItems"]:
+        if AUDIT.local_name in request["RequestItems"]:
             calls["leads"] += 1
-            # Calls 13.. fall in the middle of the second chunk (25 leads a call; chunks hold about 200 rows).
-            if calls["leads"] > 12 and calls["refused"] < batch_write.BATCH_WRITE_ATTEMPTS:
+            # Calls 13.. fall in the middle of the second chunk (25 decisions a call; chunks hold about 200 rows).
+            if calls["leads"] > 12 and calls["refused"] < item_writes.BATCH_WRITE_ATTEMPTS:
                 calls["refused"] += 1
                 return {"UnprocessedItems": request["RequestItems"]}
         return None
 
-    monkeypatch.setattr(batch_write.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
+    monkeypatch.setattr(item_writes.time, "sleep", lambda _: None)  # the worker's own backoff, not the Map's retry
     prefix = f"retry-{uuid.uuid4().hex[:6]}"
     put(batch_tenant, "imports/retry.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=3)]))
     before = len(tables.leads(batch_tenant.client_id))
@@ -310,7 +351,7 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
     with dynamodb_answering(flaky):
         job = run_file(api, batch_tenant, "imports/retry.csv", "csv")
 
-    assert calls["refused"] == batch_write.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
+    assert calls["refused"] == item_writes.BATCH_WRITE_ATTEMPTS  # the chunk did fail once, then was retried
     assert job["status"] == "succeeded", job
     assert job["counts"] == {"rows": 450, "scored": 450, "invalid": 0, "failed": 0}
     assert len(tables.leads(batch_tenant.client_id)) == before + 450
@@ -330,19 +371,19 @@ def test_a_chunk_retried_after_a_failed_write_duplicates_nothing(
 def test_a_write_that_keeps_failing_fails_the_job_loudly_and_running_the_file_again_completes_it(
     api: Api, batch_tenant: Tenant, tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadscoring.data import batch_write
+    from leadscoring.data import item_writes
     from local_stack import distributed_map
 
     calls = {"leads": 0}
 
     def refusing(request: dict[str, Any]) -> dict[str, Any] | None:
-        if LEADS.local_name in request["RequestItems"]:
+        if AUDIT.local_name in request["RequestItems"]:
             calls["leads"] += 1
             if calls["leads"] > 12:  # the first chunk is stored; from the middle of the second on, DynamoDB refuses
                 return {"UnprocessedItems": request["RequestItems"]}
         return None
 
-    monkeypatch.setattr(batch_write.time, "sleep", lambda _: None)  # the worker's backoff
+    monkeypatch.setattr(item_writes.time, "sleep", lambda _: None)  # the worker's backoff
     monkeypatch.setattr(distributed_map.time, "sleep", lambda _: None)  # the Map's retry intervals
     prefix = f"down-{uuid.uuid4().hex[:6]}"
     put(batch_tenant, "imports/down.csv", csv_file([flat_row(lead) for lead in demo_leads(450, prefix, seed=9)]))

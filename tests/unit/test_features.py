@@ -86,5 +86,5 @@ def test_model_inputs_fill_gaps_and_keep_types():
 def test_flatten_and_completeness():
     attributes = LeadAttributes.model_validate({"behavioral": {"page_views": 3}, "engagement": {"previous_purchases": None}})
     flat = flatten(attributes)
-    assert flat == {"page_views": 3, "previous_purchases": None}
+    assert flat == {"page_views": 3}  # an attribute sent as null is missing
     assert completeness(flat, [("page_views", "numerical"), ("previous_purchases", "numerical")]) == 0.5

@@ -21,6 +21,11 @@ def new_event_id(at: datetime) -> str:
     return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{uuid.uuid4().hex}"
 
 
+def file_row_event_id(job_id: str, row: int, at: datetime) -> str:
+    """A batch file row's decision: the same (job, row) always gets the same key, so a retried chunk rewrites it."""
+    return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{job_id}#{row:09d}"
+
+
 def decision_item(client_id: str, event: AuditEvent) -> dict[str, Any]:
     item = to_item(event.model_dump(mode="json"))
     item.update({"client_id": client_id, "event_key": event.event_id})

@@ -26,12 +26,12 @@ def dynamodb_client() -> Any:
 
 @cache
 def dynamodb_bulk_client() -> Any:
-    """For batch-file writes whose request body is already written (data/batch_write.py): botocore would walk
+    """For scored leads' writes, whose request body is already written (data/item_writes.py): botocore would walk
     every attribute of every item to validate and serialize it again, several times the cost of scoring a lead.
     The body goes in after botocore has built its request and before it is signed."""
     client = boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", _written_body)
-    client.meta.events.register("before-call.dynamodb.TransactWriteItems", _written_body)
+    client.meta.events.register("before-call.dynamodb.PutItem", _written_body)
     return client
 
 
@@ -40,8 +40,8 @@ _BODY: ContextVar[bytes | None] = ContextVar("dynamodb_written_body", default=No
 
 @contextmanager
 def written_body(body: bytes) -> Iterator[None]:
-    """Calls to dynamodb_bulk_client().batch_write_item or transact_write_items in this block send `body` instead of
-    their parameters."""
+    """Calls to dynamodb_bulk_client().batch_write_item or put_item in this block send `body` instead of their
+    parameters."""
     token = _BODY.set(body)
     try:
         yield

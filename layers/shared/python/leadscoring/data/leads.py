@@ -1,4 +1,4 @@
-"""LeadRepository: leads and their scoring decisions, stored together or not at all."""
+"""LeadRepository: leads and their scoring decisions; a lead is never stored without the decision that scored it."""
 
 from __future__ import annotations
 
@@ -9,25 +9,20 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
 from leadscoring.data.audit import decision_item
 from leadscoring.data.batch_get import batch_get
-from leadscoring.data.batch_write import put_items, put_items_if_unchanged
 from leadscoring.data.codec import from_item, to_item
+from leadscoring.data.item_writes import put_items, put_items_if_unchanged
 from leadscoring.data.pages import query_page
+from leadscoring.data.wire_text import fields_text
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
-from leadscoring.domain.errors import StorageError
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus, Lead
 
 if TYPE_CHECKING:  # the reports' record is built on their path only, not imported when scoring starts
     from leadscoring.domain.lead_record import LeadRecord
-
-_serializer = TypeSerializer()
-PAIRS_PER_TRANSACTION = 50
 
 
 @dataclass(frozen=True)
@@ -42,62 +37,23 @@ class LeadFilter:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-class LeadChanged(Exception):
-    """A lead was no longer as its score was decided against: a conversion changed its status, or another request
-    created it, in between. `saved` pairs, from the start, were written before the refused transaction."""
-
-    def __init__(self, saved: int) -> None:
-        super().__init__(f"a lead changed after {saved} were saved")
-        self.saved = saved
-
-
 class LeadRepository:
     def __init__(self, leads_table: str, audit_table: str) -> None:
         self._leads_table = leads_table
         self._audit_table = audit_table
 
-    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> None:
-        """Write each lead with its decision record in one transaction: neither exists without the other.
+    def save_scored(self, scored: Sequence[tuple[Lead, AuditEvent]], seen: Mapping[str, ConversionStatus | None]) -> set[str]:
+        """Store scored leads and their decision records: the one writer of every scoring path.
 
-        Each lead is written only if it is as it was read (`seen`: its conversion status by lead id, None when it
-        did not exist), so a conversion recorded meanwhile is never overwritten: LeadChanged says to read again.
-        Up to 50 pairs go in one transaction (DynamoDB's limit is 100 items), so a chunk stands or falls whole.
+        Decision records go first (BatchWriteItem; each key is its scoring attempt's own, so writing it again after a
+        lost race or a retry rewrites it), so a lead is never visible without the decision that scored it. Then each
+        lead is written only if it is as it was read (`seen`: its conversion status by lead id, None when it did
+        not exist), so a conversion recorded meanwhile is never overwritten. Returns the ids of the leads not
+        written because they had changed: the caller reads them again and decides again.
         """
-        client = aws.dynamodb_client()
-        for start in range(0, len(scored), PAIRS_PER_TRANSACTION):
-            items: list[dict[str, Any]] = []
-            for lead, decision in scored[start : start + PAIRS_PER_TRANSACTION]:
-                items.append({"Put": {"TableName": self._leads_table, "Item": _wire(lead_to_item(lead)), **_as_read(seen[lead.id])}})
-                items.append(
-                    {
-                        "Put": {
-                            "TableName": self._audit_table,
-                            "Item": _wire(decision_item(lead.client_id, decision)),
-                            "ConditionExpression": "attribute_not_exists(event_key)",
-                        }
-                    }
-                )
-            try:
-                client.transact_write_items(TransactItems=items)
-            except ClientError as exc:  # botocore has already retried throttling
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if any(code == "ConditionalCheckFailed" for code in reasons[::2]):  # a lead's condition, not a decision's
-                    raise LeadChanged(start) from exc
-                raise StorageError(f"Could not store {len(items) // 2} scored leads: {exc.response['Error']['Code']}") from exc
-
-    def write_batch(self, lead_items: Sequence[str], decision_items: Sequence[str]) -> None:
-        """Batch-file writes: decision records first, then the leads, each item the JSON text of its wire format
-        (data/wire_text.py), with BatchWriteItem (data/batch_write.py).
-
-        Decisions go first so that a lead is never visible without the decision that scored it.
-        """
-        put_items(self._audit_table, decision_items)
-        put_items(self._leads_table, lead_items)
-
-    def write_if_unchanged(self, lead_items: Sequence[tuple[str, ConversionStatus | None]]) -> list[int]:
-        """Batch-file writes of leads that were stored when read: each (item text, conversion status as read) only
-        if the lead is still so (data/batch_write.py). Returns the positions of the items not written."""
-        return put_items_if_unchanged(self._leads_table, lead_items)
+        put_items(self._audit_table, [fields_text(decision_item(lead.client_id, decision)) for lead, decision in scored])
+        items = [(fields_text(lead_to_item(lead)), seen[lead.id]) for lead, _ in scored]
+        return {scored[n][0].id for n in put_items_if_unchanged(self._leads_table, items)}
 
     def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""
@@ -234,18 +190,3 @@ def lead_to_item(lead: Lead) -> dict[str, Any]:
 
 def item_to_lead(item: dict[str, Any]) -> Lead:
     return Lead.model_validate(from_item(item))
-
-
-def _as_read(status: ConversionStatus | None) -> dict[str, Any]:
-    """The condition that a lead item is still as it was read: absent, or with the same conversion status (every
-    conversion changes it; what a score carries over from the stored lead is decided by it)."""
-    if status is None:
-        return {"ConditionExpression": "attribute_not_exists(id)"}
-    return {
-        "ConditionExpression": "conversion_status = :seen",
-        "ExpressionAttributeValues": {":seen": {"S": status}},
-    }
-
-
-def _wire(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}

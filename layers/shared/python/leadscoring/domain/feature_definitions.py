@@ -11,8 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from leadscoring.domain.row_validation import in_attribute_range
-from leadscoring.schemas.base import MAX_MAGNITUDE, MIN_MAGNITUDE
+from leadscoring.schemas.base import MAX_MAGNITUDE, MIN_MAGNITUDE, in_attribute_range
 from leadscoring.schemas.model import ScoringFeature
 
 MAX_FEATURES = 200  # per tenant: every lead is checked against all of them, and a model takes each as an input

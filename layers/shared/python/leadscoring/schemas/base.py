@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -9,6 +10,12 @@ from pydantic_core import PydanticCustomError
 # Bounds every store and model can hold exactly: DynamoDB numbers (38 digits, 1e-130..1e125) and float32.
 MAX_MAGNITUDE = 1e15
 MIN_MAGNITUDE = 1e-30
+
+
+def in_attribute_range(value: float) -> bool:
+    """Within the bounds above: finite, at most MAX_MAGNITUDE, 0 or at least MIN_MAGNITUDE in magnitude."""
+    magnitude = abs(value)
+    return math.isfinite(magnitude) and magnitude <= MAX_MAGNITUDE and not (0 < magnitude < MIN_MAGNITUDE)
 
 
 def _storable(value: float) -> float:

@@ -11,7 +11,6 @@ is tested against EmailStr on random addresses.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, WithJsonSchema
@@ -21,8 +20,6 @@ SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 MAX_CACHED_DOMAINS = 20_000  # a few MB at most; cleared (not evicted one by one) when full
 
 _EMAIL = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
-# The same, one address per line of a text (no line can hold a newline: each is one value).
-_EMAIL_LINES = re.compile(f"^{_EMAIL.pattern}$", re.MULTILINE)
 
 
 class EmailCheck:
@@ -47,29 +44,6 @@ class EmailCheck:
         if normal is None:
             return None
         return text if normal == domain else f"{match.group(1)}@{normal}"
-
-    def values(self, column: Sequence[Any]) -> list[str | None]:
-        """value() of each raw value. A column of ordinary addresses with normal domains, as batch files hold,
-        is decided in one match of all its lines; any other column address by address."""
-        n = len(column)
-        if n == 0:
-            return []
-        try:
-            joined = "\n".join(column)
-        except TypeError:  # not all strings
-            return [self.value(v) for v in column]
-        parts = _EMAIL_LINES.findall(joined) if joined.count("\n") == n - 1 else []
-        if len(parts) != n or max(map(len, column), default=0) > 254:
-            return [self.value(v) for v in column]
-        domains = {domain for _, domain in parts}
-        known = self._domains
-        for domain in domains.difference(known):
-            known[domain] = _domain(domain)
-        if any(known[d] != d for d in domains) or max(len(local) for local, _ in parts) > 64:
-            return [self.value(v) for v in column]  # a domain to lower-case or refuse, a long local part
-        if len(known) > MAX_CACHED_DOMAINS:
-            known.clear()
-        return list(column)
 
 
 def _domain(domain: str) -> str | None:

@@ -12,6 +12,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -72,6 +73,13 @@ class LeadAttributes(InputModel):
     demographic: Attributes = Field(default_factory=dict)
     firmographic: Attributes = Field(default_factory=dict)
     engagement: Attributes = Field(default_factory=dict)
+
+    @field_validator("behavioral", "demographic", "firmographic", "engagement", mode="after")
+    @classmethod
+    def _without_nulls(cls, values: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+        """An attribute sent as null is missing, as an absent one is: neither is kept, so a lead reads and stores
+        the same however its sender writes a gap (a file's empty cell, a CRM's null)."""
+        return values if None not in values.values() else {k: v for k, v in values.items() if v is not None}
 
     def by_family(self) -> dict[FeatureFamily, dict[str, AttributeValue]]:
         return {family: getattr(self, family.value) for family in FeatureFamily}

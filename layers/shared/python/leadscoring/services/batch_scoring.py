@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from leadscoring.domain.auth import Principal
-from leadscoring.domain.errors import InvalidInput, StorageError, field_errors
+from leadscoring.domain.errors import InvalidInput, StorageError
 from leadscoring.schemas.batch import BatchItemResult, BatchScoreResponse, BatchSummary
 from leadscoring.schemas.errors import ErrorInfo
-from leadscoring.schemas.lead import LeadInput
-from leadscoring.services.scoring import ScoringService, lead_identity
+from leadscoring.services.scoring import ScoringService
 
 # Scored and stored together; a storage failure affects one chunk, never the whole batch.
 CHUNK = 50
@@ -23,26 +20,14 @@ class BatchScoring:
 
     def score_batch(self, principal: Principal, items: list[dict[str, Any]]) -> BatchScoreResponse:
         results: dict[int, BatchItemResult] = {}
-        valid: list[tuple[int, LeadInput]] = []
-        first_of: dict[str, int] = {}
-        for index, raw in enumerate(items):
+        intake = self._scoring.intake(principal.client_id, items)
+        for index, details in intake.refused.items():
             where = f"leads.{index}"
-            try:
-                lead_input = LeadInput.model_validate(raw)
-                self._scoring.validate(principal.client_id, lead_input)
-            except ValidationError as exc:
-                results[index] = _invalid(index, field_errors(list(exc.errors()), where))
-                continue
-            except InvalidInput as exc:
-                results[index] = _invalid(index, [{**d, "field": f"{where}.{d['field']}"} for d in exc.details])
-                continue
-            identity = lead_identity(principal.client_id, lead_input)
-            if identity in first_of:
-                message = f"the same lead as item {first_of[identity]} (same external_id or email)"
-                results[index] = _invalid(index, [{"field": where, "message": message, "type": "duplicate_in_batch"}])
-                continue
-            first_of[identity] = index
-            valid.append((index, lead_input))
+            results[index] = _invalid(index, [{**d, "field": f"{where}.{d['field']}" if d["field"] else where} for d in details])
+        for index, first in intake.repeats.items():
+            message = f"the same lead as item {first} (same external_id or email)"
+            results[index] = _invalid(index, [{"field": f"leads.{index}", "message": message, "type": "duplicate_in_batch"}])
+        valid = intake.accepted
 
         for start in range(0, len(valid), CHUNK):
             chunk = valid[start : start + CHUNK]

@@ -3,8 +3,9 @@
 A chunk may run more than once (Step Functions retries it after a timeout or a storage error). Every effect is
 keyed so a rerun changes nothing: leads by their identity, decision records by (job, row), the chunk's result
 and error files by its first row, and its counts by a marker written in the same transaction as the ADD.
-RowScoring.score_rows keeps what a stored lead already has (creation time, conversion state), as POST /score
-does, so running a file again rescores its leads and resets nothing else.
+Rows are scored and stored on the one scoring path (services/file_rows.py -> ScoringService.score_valid), which
+keeps what a stored lead already has (creation time, conversion state), so running a file again rescores its
+leads and resets nothing else.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from typing import Any
 
 from leadscoring.data.batch_files import BatchFiles
 from leadscoring.data.batch_jobs import BatchJobRepository, ChunkRecord, JobRecord
-from leadscoring.data.leads import LeadRepository
 from leadscoring.domain.batch_files import ERROR_COLUMNS, RESULT_COLUMNS, contiguous_runs, csv_lines, job_folder
+from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.domain.errors import NotFound, StorageError
-from leadscoring.services.row_scoring import RowScoring, ScoredRows
-
-# Rounds of reading again the stored leads that changed while their chunk was written (a conversion, say).
-STORED_LEAD_ATTEMPTS = 3
+from leadscoring.services.file_rows import FileRows, ScoredRows
 
 
 class IncompleteJob(RuntimeError):
@@ -31,10 +29,9 @@ class IncompleteJob(RuntimeError):
 
 
 class BatchWorker:
-    def __init__(self, jobs: BatchJobRepository, files: BatchFiles, leads: LeadRepository, rows: RowScoring) -> None:
+    def __init__(self, jobs: BatchJobRepository, files: BatchFiles, rows: FileRows) -> None:
         self._jobs = jobs
         self._files = files
-        self._leads = leads
         self._rows = rows
 
     def score_chunk(self, items: Sequence[Mapping[str, Any]], batch: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,20 +58,19 @@ class BatchWorker:
             raise ValueError("A chunk repeats a row index")
         scored = ScoredRows()
         for start, stop in contiguous_runs(indexes):
-            part = self._rows.score_rows(
-                client_id,
-                [row for _, row in ordered[start:stop]],
-                first_row=indexes[start] + 1,
-                job_id=job_id,
-                scored_at=scored_at,
-                key_id=batch.get("key_id"),
-            )
-            scored.stored_leads.extend(s._replace(position=s.position + len(scored.lead_items)) for s in part.stored_leads)
-            scored.lead_items.extend(part.lead_items)
-            scored.decision_items.extend(part.decision_items)
+            try:
+                part = self._rows.score_rows(
+                    client_id,
+                    [row for _, row in ordered[start:stop]],
+                    first_row=indexes[start] + 1,
+                    job_id=job_id,
+                    scored_at=scored_at,
+                    key_id=batch.get("key_id"),
+                )
+            except ConcurrentUpdate as exc:  # leads that kept changing: Step Functions retries the chunk
+                raise StorageError(exc.message) from exc
             scored.results.extend(part.results)
             scored.errors.extend(part.errors)
-        self._write(client_id, scored)
 
         first_row = indexes[0] + 1
         invalid_rows = {error.row for error in scored.errors}
@@ -97,26 +93,6 @@ class BatchWorker:
             self._files.write(client_id, chunk.errors_key, csv_lines((e.row, e.field, e.message, e.type) for e in errors), "text/csv")
         counted = self._jobs.count_chunk(client_id, job_id, chunk)
         return {"chunk": {"first_row": first_row, "rows": chunk.rows, "scored": chunk.scored, "invalid": chunk.invalid, "counted": counted}}
-
-    def _write(self, client_id: str, scored: ScoredRows) -> None:
-        """Decisions, then the leads: a lead stored for the first time with BatchWriteItem; a lead that was stored
-        when the chunk read it only if it is still as read, else it is read again and its item rebuilt on what is
-        stored now, so a conversion recorded meanwhile is kept (after STORED_LEAD_ATTEMPTS rounds the chunk
-        fails and Step Functions retries it)."""
-        stored_at = {s.position for s in scored.stored_leads}
-        new = [item for k, item in enumerate(scored.lead_items) if k not in stored_at] if stored_at else scored.lead_items
-        self._leads.write_batch(new, scored.decision_items)
-        pending = [(s, scored.lead_items[s.position]) for s in scored.stored_leads]
-        for _ in range(STORED_LEAD_ATTEMPTS):
-            if not pending:
-                return
-            not_written = self._leads.write_if_unchanged([(text, s.seen) for s, text in pending])
-            pending = [pending[k] for k in not_written]
-            if pending:
-                now = self._leads.get_many(client_id, [s.lead_id for s, _ in pending])
-                pending = [s.reread(text, now.get(s.lead_id)) for s, text in pending]
-        if pending:
-            raise StorageError(f"{len(pending)} leads kept changing while their chunk was written")
 
     def finalize(self, ref: Mapping[str, Any]) -> dict[str, Any]:
         """Every row accounted for -> one results file and one error file, and the job succeeds."""

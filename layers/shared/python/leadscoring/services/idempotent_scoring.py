@@ -16,7 +16,7 @@ from leadscoring.domain.auth import Principal
 from leadscoring.domain.errors import IdempotencyKeyReused, RequestInProgress
 from leadscoring.routes import Role
 from leadscoring.schemas.lead import Lead, LeadInput
-from leadscoring.services.scoring import ScoringService
+from leadscoring.services.scoring import Origin, ScoringService
 
 # How long a redelivery is answered from the record: CRMs retry for hours, not days.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -40,7 +40,7 @@ class IdempotentScoring:
         def score_once(request: dict[str, Any]) -> dict[str, Any]:
             principal = Principal(client_id=request["client_id"], role=Role(request["role"]), key_id=request["key_id"])
             delivery = {name: request[name] for name in ("idempotency_key", "event_id") if request.get(name)}
-            lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]), delivery)
+            lead = self._scoring.score_lead(principal, LeadInput.model_validate(request["lead"]), Origin(delivery=delivery))
             return lead.model_dump(mode="json", exclude=set(PERSONAL_FIELDS))
 
         self._score_once = score_once

@@ -32,10 +32,10 @@ if TYPE_CHECKING:
     from leadscoring.services.batch_scoring import BatchScoring
     from leadscoring.services.batch_worker import BatchWorker
     from leadscoring.services.configuration import ConfigurationService
+    from leadscoring.services.file_rows import FileRows
     from leadscoring.services.model_management import ModelManagement
     from leadscoring.services.monitoring import MonitoringService
     from leadscoring.services.report_schedule import ReportSchedule
-    from leadscoring.services.row_scoring import RowScoring
     from leadscoring.services.training_workflow import TrainingWorkflow
 
 
@@ -84,10 +84,10 @@ def batch_scoring() -> BatchScoring:
 
 
 @lru_cache(maxsize=1)
-def row_scoring() -> RowScoring:
-    from leadscoring.services.row_scoring import RowScoring
+def file_rows() -> FileRows:
+    from leadscoring.services.file_rows import FileRows
 
-    return RowScoring(scoring_service(), lead_repository())
+    return FileRows(scoring_service())
 
 
 @lru_cache(maxsize=1)
@@ -110,14 +110,14 @@ def batch_jobs() -> BatchJobs:
     from leadscoring.services.batch_jobs import BatchJobs
 
     arn = get_settings().batch_state_machine_arn
-    return BatchJobs(batch_job_repository(), batch_files(), WorkflowStarter(arn) if arn else None, row_scoring().check_columns)
+    return BatchJobs(batch_job_repository(), batch_files(), WorkflowStarter(arn) if arn else None, file_rows().check_columns)
 
 
 @lru_cache(maxsize=1)
 def batch_worker() -> BatchWorker:
     from leadscoring.services.batch_worker import BatchWorker
 
-    return BatchWorker(batch_job_repository(), batch_files(), lead_repository(), row_scoring())
+    return BatchWorker(batch_job_repository(), batch_files(), file_rows())
 
 
 @lru_cache(maxsize=1)
