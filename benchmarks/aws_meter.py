@@ -230,9 +230,9 @@ class DynamoDBCosting:
                 merge(request.read, item_reads(name, sizes, consistent=bool(spec.get("ConsistentRead"))))
         elif operation in ("Query", "Scan"):
             if not error:
-                sizes = before or []
-                request.read = range_read(body["TableName"], body.get("IndexName"), sizes, consistent=bool(body.get("ConsistentRead")))
-                request.scanned_mismatch = "ScannedCount" in parsed and int(parsed["ScannedCount"]) != len(sizes)
+                read: list[int] = list(before or [])
+                request.read = range_read(body["TableName"], body.get("IndexName"), read, consistent=bool(body.get("ConsistentRead")))
+                request.scanned_mismatch = "ScannedCount" in parsed and int(parsed["ScannedCount"]) != len(read)
         elif operation == "TransactGetItems":
             if not error:
                 for entry in body.get("TransactItems", []):

@@ -372,10 +372,9 @@ class MeteredStack:
 
         self.meter.install()
         self.gateway = LocalGateway()
-        for name, module in self.gateway.functions.items():
-            module.lambda_handler = self.meter.metered(name, module.lambda_handler, self.memory[name])
-        auth = self.gateway.authorizer
-        auth.lambda_handler = self.meter.metered("authorizer", auth.lambda_handler, self.memory["authorizer"])
+        # The gateway looks each handler up on its module at every request.
+        for name, module in [*self.gateway.functions.items(), ("authorizer", self.gateway.authorizer)]:
+            setattr(module, "lambda_handler", self.meter.metered(name, module.lambda_handler, self.memory[name]))  # noqa: B010
         self.client = Client(self.gateway)
         aggregator = self.meter.metered("aggregator", load_function("aggregator").lambda_handler, self.memory["aggregator"])
         self.poller = StreamPoller(LEADS.local_name, aggregator)
