@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from leadscoring import API_PREFIX
 from leadscoring.api.errors import error_body
-from leadscoring.routes import FUNCTIONS, match
+from leadscoring.routes import FUNCTIONS, Route, match
 from local_stack.dashboard_site import DashboardSite
 from local_stack.lambda_context import LocalLambdaContext
 
@@ -65,7 +65,6 @@ class LocalGateway:
         self.functions = {name: load_function(name) for name in FUNCTIONS}
         self.authorizer = load_function("authorizer")
         self.dashboard = DashboardSite()
-        self._openapi: dict[str, Any] | None = None
 
     # -- WSGI ---------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -78,8 +77,7 @@ class LocalGateway:
 
     def dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        if path == f"{API_PREFIX}/openapi.json":
-            return _json(200, self.openapi())
+        # Swagger UI is local only; the document it reads is the API's own GET /openapi.json, as deployed.
         if path in (f"{API_PREFIX}/docs", f"{API_PREFIX}/swagger"):
             return Response(swagger_page(), content_type="text/html; charset=utf-8")
         if path.startswith(f"{API_PREFIX}/docs/") and path.rsplit("/", 1)[-1] in SWAGGER_ASSETS:
@@ -101,6 +99,26 @@ class LocalGateway:
         if request.content_length and request.content_length > GATEWAY_MAX_BODY:
             return _error(413, "PAYLOAD_TOO_LARGE", "Request too large for API Gateway")
         raw = request.get_data(cache=False)
+        decision = None if route.public else self._authorize(request, route, params)
+        if isinstance(decision, Response):
+            return decision
+        event = self._proxy_event(request, route.full_path, params, raw, decision)
+        started = time.perf_counter()
+        result = self.functions[route.function].lambda_handler(event, LocalLambdaContext(route.function))
+        elapsed = (time.perf_counter() - started) * 1000
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = Response(payload, status=int(result.get("statusCode", 200)))
+        # API Gateway merges both header maps of a proxy result; Powertools' REST resolver uses multiValueHeaders.
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response.headers.setlist(name, values)
+        response.headers["X-Lambda-Duration-Ms"] = f"{elapsed:.2f}"
+        return response
+
+    def _authorize(self, request: Request, route: Route, params: dict[str, str]) -> dict[str, Any] | Response:
+        """The REQUEST authorizer's decision for this call, or the gateway's refusal."""
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{route.method}{request.path}"
         headers = dict(request.headers.items())
         try:
@@ -124,29 +142,31 @@ class LocalGateway:
             return _error(500, "AUTHORIZER_ERROR", "The authorizer failed")
         if not _policy_allows(decision.get("policyDocument", {}), method_arn):
             return _error(403, "FORBIDDEN", "This API key's role may not call this endpoint")
-        event = self._proxy_event(request, route.full_path, params, raw, decision)
-        started = time.perf_counter()
-        result = self.functions[route.function].lambda_handler(event, LocalLambdaContext(route.function))
-        elapsed = (time.perf_counter() - started) * 1000
-        body = result.get("body") or ""
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-        response = Response(payload, status=int(result.get("statusCode", 200)))
-        # API Gateway merges both header maps of a proxy result; Powertools' REST resolver uses multiValueHeaders.
-        for name, value in (result.get("headers") or {}).items():
-            response.headers[name] = value
-        for name, values in (result.get("multiValueHeaders") or {}).items():
-            response.headers.setlist(name, values)
-        response.headers["X-Lambda-Duration-Ms"] = f"{elapsed:.2f}"
-        return response
+        return dict(decision)
 
     @staticmethod
-    def _proxy_event(request: Request, resource: str, params: dict[str, str], raw: bytes, decision: dict[str, Any]) -> dict[str, Any]:
+    def _proxy_event(
+        request: Request, resource: str, params: dict[str, str], raw: bytes, decision: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """decision: the authorizer's, or None for a public route (API Gateway then passes no authorizer context)."""
         try:
             body: str | None = raw.decode() if raw else None
             encoded = False
         except UnicodeDecodeError:
             body, encoded = base64.b64encode(raw).decode(), True
         query = {k: request.args.getlist(k) for k in request.args}
+        context: dict[str, Any] = {
+            "resourcePath": resource,
+            "httpMethod": request.method,
+            "path": f"/{STAGE}{request.path}",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "accountId": ACCOUNT,
+            "apiId": API_ID,
+            "identity": {"sourceIp": request.remote_addr or "127.0.0.1"},
+        }
+        if decision is not None:
+            context["authorizer"] = {**decision.get("context", {}), "principalId": decision.get("principalId")}
         return {
             "resource": resource,
             "path": request.path,
@@ -159,25 +179,8 @@ class LocalGateway:
             "stageVariables": None,
             "body": body,
             "isBase64Encoded": encoded,
-            "requestContext": {
-                "resourcePath": resource,
-                "httpMethod": request.method,
-                "path": f"/{STAGE}{request.path}",
-                "stage": STAGE,
-                "requestId": str(uuid.uuid4()),
-                "accountId": ACCOUNT,
-                "apiId": API_ID,
-                "identity": {"sourceIp": request.remote_addr or "127.0.0.1"},
-                "authorizer": {**decision.get("context", {}), "principalId": decision.get("principalId")},
-            },
+            "requestContext": context,
         }
-
-    def openapi(self) -> dict[str, Any]:
-        if self._openapi is None:
-            from local_stack.openapi import build_openapi
-
-            self._openapi = build_openapi()
-        return self._openapi
 
 
 def _policy_allows(policy: dict[str, Any], method_arn: str) -> bool:

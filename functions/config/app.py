@@ -2,5 +2,6 @@
 
 from leadscoring.api.entrypoint import http_function
 from leadscoring.api.routers.configuration import router
+from leadscoring.api.routers.documentation import router as documentation
 
-app, lambda_handler = http_function(router)
+app, lambda_handler = http_function(router, documentation)

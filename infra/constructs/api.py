@@ -27,6 +27,11 @@ GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str]] = {
     apigw.ResponseType.DEFAULT_5_XX: ("", "$context.error.responseType"),
 }
 
+PUBLIC_ROUTE_REASON = (
+    "{method} {path} is public in the route table (leadscoring.routes): it answers the API's own OpenAPI document, built "
+    "from code and the same for every caller, with no tenant data; the stage's throttling still applies."
+)
+
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -110,27 +115,32 @@ class LeadScoringApiConstruct(Construct):
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for route in ROUTES:
             resource = self.api.root.resource_for_path(route.full_path.lstrip("/"))
-            self.methods[(route.method, route.full_path)] = resource.add_method(
+            method = resource.add_method(
                 route.method,
                 integrations[route.function],
-                authorization_type=apigw.AuthorizationType.CUSTOM,
-                authorizer=self.authorizer,
+                # A route the table makes public is called without a key, as the local gateway calls it.
+                authorization_type=apigw.AuthorizationType.NONE if route.public else apigw.AuthorizationType.CUSTOM,
+                authorizer=None if route.public else self.authorizer,
                 request_validator=self.validator,
                 request_parameters={f"method.request.path.{name}": True for name in path_parameters(route)},
             )
+            if route.public:
+                acknowledge(method, "AwsSolutions-APIG4", PUBLIC_ROUTE_REASON.format(method=route.method, path=route.path))
+            self.methods[(route.method, route.full_path)] = method
         self.endpoint = self.api.url_for_path(API_PREFIX)
         acknowledge(
             self.api,
             "AwsSolutions-COG4",
             "Callers are CRM webhooks, marketing tools and the dashboard using per-client API keys (x-api-key), not "
-            "Cognito users: every method uses the Lambda REQUEST authorizer, which checks the hashed key and the "
-            "route's roles.",
+            "Cognito users: every method but the public OpenAPI document uses the Lambda REQUEST authorizer, which "
+            "checks the hashed key and the route's roles.",
         )
         acknowledge(
             self.api.deployment_stage,
             "AwsSolutions-APIG3",
-            "No WAFv2 web ACL yet: every method requires an API key checked by the authorizer and the stage is "
-            "throttled. Attaching a web ACL (managed rule groups, rate-based rule) is an account-level edge decision.",
+            "No WAFv2 web ACL yet: every method but the public OpenAPI document requires an API key checked by the "
+            "authorizer, and the stage is throttled. Attaching a web ACL (managed rule groups, rate-based rule) is an "
+            "account-level edge decision.",
         )
         acknowledge(
             self.api,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from leadscoring import API_PREFIX
+from leadscoring.api.openapi import ROUTE_ERRORS, build_openapi
 from leadscoring.routes import ROUTES, find
-from local_stack.openapi import ROUTE_ERRORS, build_openapi
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -41,8 +41,20 @@ def test_the_error_body_schema_has_the_shape_the_api_answers_with(document: dict
 
 def test_every_operation_documents_401_403_and_500_with_the_error_body(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
-        for status in (401, 403, 500):
+        route = find(method, path)
+        assert route is not None
+        for status in (500,) if route.public else (401, 403, 500):
             assert error_schema(operation, status) == ERROR_REF, (method, path, status)
+
+
+def test_a_public_operation_needs_no_key_and_every_other_one_does(document: dict[str, Any]) -> None:
+    assert document["security"] == [{"apiKey": []}]
+    public = [(m, p, op) for m, p, op in operations(document) if find(m, p).public]  # type: ignore[union-attr]
+    assert [(m, p) for m, p, _ in public] == [("GET", f"{API_PREFIX}/openapi.json")]
+    for _, _, operation in public:
+        assert operation["security"] == []  # no apiKey: callable without x-api-key
+        assert not {"401", "403"} & set(operation["responses"])
+    assert all("security" not in op for m, p, op in operations(document) if not find(m, p).public)  # type: ignore[union-attr]
 
 
 def test_every_operation_keeps_its_answer_and_documents_422_as_the_api_answers_it(document: dict[str, Any]) -> None:

@@ -82,7 +82,7 @@ def test_the_idempotency_key_header_is_read_in_any_case_and_bounded():
 
 
 def test_the_openapi_document_declares_the_idempotency_key_header_and_event_id_of_post_score():
-    from local_stack.openapi import build_openapi
+    from leadscoring.api.openapi import build_openapi
 
     document = build_openapi()
     operation = document["paths"]["/api/v1/leadscoring/score"]["post"]

@@ -32,6 +32,8 @@ class Route:
     function: str  # folder under functions/
     roles: frozenset[Role]
     summary: str
+    # Answered without an API key: API Gateway calls no authorizer (CDK: authorization NONE), nor does the local gateway.
+    public: bool = False
 
     @property
     def full_path(self) -> str:
@@ -98,6 +100,8 @@ LIST_AUDIT_EVENTS = Route("GET", "/audit/events", "audit", READERS, "List audit 
 DATA_QUALITY = Route("GET", "/audit/data-quality", "audit", READERS, "Data quality of recent leads: completeness, ranges, freshness")
 DRIFT = Route("GET", "/audit/drift", "audit", READERS, "Model drift: score, feature and performance drift against training")
 BIAS = Route("GET", "/audit/bias", "audit", READERS, "Bias detection: qualification and outcomes compared across groups")
+# Documentation: what the local stack served without a key, the deployed API serves the same way.
+OPENAPI_DOCUMENT = Route("GET", "/openapi.json", "config", ALL_ROLES, "The OpenAPI document of this API (no API key needed)", public=True)
 
 ROUTES: tuple[Route, ...] = (
     SCORE,
@@ -126,6 +130,7 @@ ROUTES: tuple[Route, ...] = (
     DATA_QUALITY,
     DRIFT,
     BIAS,
+    OPENAPI_DOCUMENT,
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(sorted({r.function for r in ROUTES}))

@@ -17,10 +17,13 @@ def principal_of(event: dict[str, Any]) -> Principal:
     return Principal(client_id=str(client_id), role=Role(role), key_id=str(authorizer.get("key_id", "unknown")))
 
 
-def authorize(event: dict[str, Any]) -> Principal:
-    """The caller, checked against the route table (the authorizer's policy already did; this is defence in depth)."""
-    principal = principal_of(event)
+def authorize(event: dict[str, Any]) -> Principal | None:
+    """The caller, checked against the route table (the authorizer's policy already did; this is defence in depth);
+    None for a route the table makes public, which no authorizer runs for."""
     route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
+    if route is not None and route.public:
+        return None
+    principal = principal_of(event)
     if route is not None and not route.allows(principal.role):
         raise Forbidden(f"Role '{principal.role.value}' may not call {route.method} {route.path}")
     return principal
