@@ -21,6 +21,14 @@ from werkzeug.wrappers import Request, Response
 
 from leadscoring import API_PREFIX
 from leadscoring.api.errors import error_body
+from leadscoring.api.gateway_responses import (
+    ACCESS_DENIED,
+    GATEWAY_MAX_BODY,
+    NO_SUCH_ENDPOINT,
+    REQUEST_TOO_LARGE,
+    UNAUTHORIZED,
+    GatewayResponse,
+)
 from leadscoring.routes import FUNCTIONS, Route, match
 from local_stack.dashboard_site import DashboardSite
 from local_stack.lambda_context import LocalLambdaContext
@@ -28,8 +36,6 @@ from local_stack.lambda_context import LocalLambdaContext
 log = logging.getLogger("local_stack.gateway")
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, REGION, API_ID, STAGE = "000000000000", "us-east-1", "local", "v1"
-# API Gateway's own limit on a request payload.
-GATEWAY_MAX_BODY = 10 * 1024 * 1024
 SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
 
 
@@ -58,6 +64,11 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 
 def _error(status: int, code: str, message: str) -> Response:
     return _json(status, error_body(code, message))
+
+
+def _refusal(answer: GatewayResponse) -> Response:
+    """One of API Gateway's own answers, exactly as the CDK app configures it."""
+    return _json(answer.status, answer.body())
 
 
 class LocalGateway:
@@ -92,12 +103,10 @@ class LocalGateway:
     def invoke_api(self, request: Request) -> Response:
         found = match(request.method, request.path)
         if found is None:
-            known_path = any(match(m, request.path) for m in ("GET", "POST", "PUT", "DELETE", "PATCH"))
-            # API Gateway answers an unknown method on a known resource with 403 (MissingAuthenticationToken).
-            return _error(403 if known_path else 404, "NOT_FOUND" if not known_path else "METHOD_NOT_ALLOWED", "No such endpoint")
+            return _refusal(NO_SUCH_ENDPOINT)  # an unknown path or an unknown method on a known one, as API Gateway
         route, params = found
         if request.content_length and request.content_length > GATEWAY_MAX_BODY:
-            return _error(413, "PAYLOAD_TOO_LARGE", "Request too large for API Gateway")
+            return _refusal(REQUEST_TOO_LARGE)
         raw = request.get_data(cache=False)
         decision = None if route.public else self._authorize(request, route, params)
         if isinstance(decision, Response):
@@ -138,10 +147,11 @@ class LocalGateway:
             )
         except Exception as exc:
             if str(exc) == "Unauthorized":
-                return _error(401, "UNAUTHORIZED", "Missing or invalid API key (x-api-key)")
-            return _error(500, "AUTHORIZER_ERROR", "The authorizer failed")
+                return _refusal(UNAUTHORIZED)
+            # API Gateway's DEFAULT_5XX answer names the response type (AUTHORIZER_FAILURE).
+            return _error(500, "AUTHORIZER_FAILURE", "The authorizer failed")
         if not _policy_allows(decision.get("policyDocument", {}), method_arn):
-            return _error(403, "FORBIDDEN", "This API key's role may not call this endpoint")
+            return _refusal(ACCESS_DENIED)
         return dict(decision)
 
     @staticmethod

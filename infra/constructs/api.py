@@ -15,17 +15,12 @@ from constructs import Construct
 from infra import config
 from infra.compliance import acknowledge
 from leadscoring import API_PREFIX
+from leadscoring.api.gateway_responses import GATEWAY_RESPONSES
 from leadscoring.routes import ROUTES, Route
 
-# API Gateway's own errors in the project's error shape. $context.error.messageString is already JSON-quoted.
-GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str]] = {
-    apigw.ResponseType.UNAUTHORIZED: ("401", "UNAUTHORIZED"),
-    apigw.ResponseType.ACCESS_DENIED: ("403", "FORBIDDEN"),
-    # Unknown path or method: API Gateway says 403 "Missing Authentication Token"; callers expect a 404.
-    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "NOT_FOUND"),
-    apigw.ResponseType.DEFAULT_4_XX: ("", "$context.error.responseType"),
-    apigw.ResponseType.DEFAULT_5_XX: ("", "$context.error.responseType"),
-}
+# Any other refusal of API Gateway's (throttling, an authorizer failure, ...) keeps its own status, in the project's
+# error shape with API Gateway's own type and message.
+DEFAULT_RESPONSES = (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX)
 
 PUBLIC_ROUTE_REASON = (
     "{method} {path} is public in the route table (leadscoring.routes): it answers the API's own OpenAPI document, built "
@@ -53,9 +48,9 @@ ACCESS_LOG_FIELDS = {
 }
 
 
-def error_template(code: str) -> str:
+def default_error_template() -> str:
     # $context.error.messageString is already a JSON string literal, so it goes in without quotes.
-    body = json.dumps({"error": {"code": code, "message": "MESSAGE", "details": []}})
+    body = json.dumps({"error": {"code": "$context.error.responseType", "message": "MESSAGE", "details": []}})
     return body.replace('"MESSAGE"', "$context.error.messageString")
 
 
@@ -104,12 +99,17 @@ class LeadScoringApiConstruct(Construct):
             results_cache_ttl=Duration.seconds(config.AUTHORIZER_CACHE_SECONDS),
         )
         self.validator = self.api.add_request_validator("RequestValidator", validate_request_body=True, validate_request_parameters=True)
-        for response_type, (status, code) in GATEWAY_ERRORS.items():
+        # The gateway's own answers, from the one table the local gateway answers with too.
+        for answer in GATEWAY_RESPONSES:
             self.api.add_gateway_response(
-                f"{response_type.response_type}Response",
-                type=response_type,
-                status_code=status or None,
-                templates={"application/json": error_template(code)},
+                f"{answer.response_type}Response",
+                type=apigw.ResponseType.of(answer.response_type),
+                status_code=str(answer.status),
+                templates={"application/json": json.dumps(answer.body())},
+            )
+        for response_type in DEFAULT_RESPONSES:
+            self.api.add_gateway_response(
+                f"{response_type.response_type}Response", type=response_type, templates={"application/json": default_error_template()}
             )
         integrations = {name: apigw.LambdaIntegration(fn, proxy=True) for name, fn in functions.items()}
         self.methods: dict[tuple[str, str], apigw.Method] = {}

@@ -11,6 +11,7 @@ import pytest
 from infra import config
 from infra.compliance import acknowledgments
 from infra.constructs.api import ACCESS_LOG_FIELDS
+from leadscoring.api.gateway_responses import GATEWAY_RESPONSES, GatewayResponse
 from leadscoring.routes import ROUTES
 from tests.infra.conftest import Synthesized
 
@@ -121,28 +122,36 @@ def test_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("response_type", "status", "code"),
-    [
-        ("UNAUTHORIZED", "401", "UNAUTHORIZED"),
-        ("ACCESS_DENIED", "403", "FORBIDDEN"),
-        ("MISSING_AUTHENTICATION_TOKEN", "404", "NOT_FOUND"),
-        ("DEFAULT_4XX", None, "$context.error.responseType"),
-        ("DEFAULT_5XX", None, "$context.error.responseType"),
-    ],
-)
-def test_gateway_errors_use_the_project_error_shape(synthesized: Synthesized, response_type: str, status: str | None, code: str) -> None:
-    responses = [
-        r["Properties"]
-        for r in synthesized.resources(synthesized.stateless, "AWS::ApiGateway::GatewayResponse").values()
-        if r["Properties"]["ResponseType"] == response_type
-    ]
-    assert len(responses) == 1
-    assert responses[0].get("StatusCode") == status
-    template = responses[0]["ResponseTemplates"]["application/json"]
+def _gateway_responses(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for resource in synthesized.resources(synthesized.stateless, "AWS::ApiGateway::GatewayResponse").values():
+        props = resource["Properties"]
+        assert props["ResponseType"] not in found, props["ResponseType"]
+        found[props["ResponseType"]] = props
+    return found
+
+
+def test_the_gateway_answers_exactly_the_shared_table_and_the_defaults(synthesized: Synthesized) -> None:
+    expected = {answer.response_type for answer in GATEWAY_RESPONSES} | {"DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(_gateway_responses(synthesized)) == expected
+
+
+@pytest.mark.parametrize("answer", GATEWAY_RESPONSES, ids=lambda a: a.response_type)
+def test_each_gateway_answer_is_the_shared_tables(synthesized: Synthesized, answer: GatewayResponse) -> None:
+    # The local gateway answers from the same table (tests/integration/test_routes.py checks that side).
+    props = _gateway_responses(synthesized)[answer.response_type]
+    assert props["StatusCode"] == str(answer.status)
+    assert json.loads(props["ResponseTemplates"]["application/json"]) == answer.body()
+    assert answer.body() == {"error": {"code": answer.code, "message": answer.message, "details": []}}
+
+
+@pytest.mark.parametrize("response_type", ["DEFAULT_4XX", "DEFAULT_5XX"])
+def test_other_gateway_errors_keep_their_status_in_the_project_error_shape(synthesized: Synthesized, response_type: str) -> None:
+    props = _gateway_responses(synthesized)[response_type]
+    assert "StatusCode" not in props
     # API Gateway substitutes $context.error.messageString with a quoted JSON string.
-    body = json.loads(template.replace("$context.error.messageString", '"Unauthorized"'))
-    assert body == {"error": {"code": code, "message": "Unauthorized", "details": []}}
+    body = json.loads(props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"Throttled"'))
+    assert body == {"error": {"code": "$context.error.responseType", "message": "Throttled", "details": []}}
 
 
 def test_api_endpoint_output(synthesized: Synthesized) -> None:

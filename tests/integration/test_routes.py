@@ -8,11 +8,20 @@ from typing import Any
 
 import pytest
 
+from leadscoring.api.gateway_responses import (
+    ACCESS_DENIED,
+    GATEWAY_MAX_BODY,
+    GATEWAY_RESPONSES,
+    NO_SUCH_ENDPOINT,
+    REQUEST_TOO_LARGE,
+    UNAUTHORIZED,
+    GatewayResponse,
+)
 from leadscoring.routes import FUNCTIONS, ROUTES, routes_of
 from local_stack.gateway import load_function
 
 from .conftest import Tenant
-from .support import Api, assert_error
+from .support import Api, Reply, assert_error
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +61,26 @@ def test_an_unknown_api_path_is_404_json(api: Api, tenant: Tenant) -> None:
     assert_error(api.get("/leads/a/b", tenant.admin), 404, "NOT_FOUND")
 
 
-def test_an_unknown_method_on_a_known_path_is_refused_as_api_gateway_does(api: Api, tenant: Tenant) -> None:
-    # API Gateway answers a method it has no integration for with 403, before any authorizer runs.
-    assert_error(api.call("DELETE", "/leads", tenant.admin), 403)
-    assert_error(api.call("PATCH", "/config", None), 403)
+def _gateway_answered(reply: Reply, answer: GatewayResponse) -> None:
+    assert (reply.status, reply.body) == (answer.status, answer.body()), (reply.status, reply.body)
+    assert reply.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_local_gateway_answers_what_the_cdk_gateway_answers(api: Api, tenant: Tenant) -> None:
+    """Each of API Gateway's own answers, from the one table the CDK app configures (tests/infra checks that side)."""
+    assert {a.response_type for a in GATEWAY_RESPONSES} == {
+        "MISSING_AUTHENTICATION_TOKEN",
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "REQUEST_TOO_LARGE",
+    }
+    # An unknown path, and an unknown method on a known path (before any authorizer: with or without a key).
+    _gateway_answered(api.get("/no-such-thing", tenant.admin), NO_SUCH_ENDPOINT)
+    _gateway_answered(api.call("DELETE", "/leads", tenant.admin), NO_SUCH_ENDPOINT)
+    _gateway_answered(api.call("PATCH", "/config", None), NO_SUCH_ENDPOINT)
+    # No key, an unknown key, a role the route does not allow.
+    _gateway_answered(api.get("/leads"), UNAUTHORIZED)
+    _gateway_answered(api.get("/leads", "lsk_not_a_key"), UNAUTHORIZED)
+    _gateway_answered(api.post("/score", tenant.analyst, body={}), ACCESS_DENIED)
+    # A body over API Gateway's own limit, refused before the authorizer.
+    _gateway_answered(api.post("/score", None, raw="x" * (GATEWAY_MAX_BODY + 1)), REQUEST_TOO_LARGE)
