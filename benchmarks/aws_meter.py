@@ -10,6 +10,7 @@ Nothing here knows how the product builds its requests: DynamoDB's are read from
 DynamoDB units need the items as stored: a write costs the larger of the item before and after, a read the whole
 item whatever it projects. The meter reads them itself, with a client made before its handlers were added (so those
 reads are never recorded): before the request goes out (`request-created`) and, for updates, after its answer.
+That work happens inside the handler's call, so its time is taken off the call's measured duration.
 A Query or Scan is read again without its filter and projection, with the same key condition, limit and start key,
 which yields the items DynamoDB reads for it.
 
@@ -61,10 +62,24 @@ _CONTEXT_KEY = "benchmarks.aws_meter"
 class Invocation:
     function: str
     memory_mb: int
-    duration_ms: float = 0.0
+    duration_ms: float = 0.0  # the handler's wall time less the meter's own work inside it (`meter_ms`)
     log_bytes: int = 0
     log_lines: int = 0
     error: str | None = None
+    meter_ms: float = 0.0
+    # The meter's work in threads the call started, by thread: they run side by side, so their mean is taken off.
+    meter_ms_by_thread: dict[int, float] = field(default_factory=dict)
+
+    def add_meter_time(self, ms: float, own_thread: bool) -> None:
+        if own_thread:
+            self.meter_ms += ms
+        else:
+            thread = threading.get_ident()
+            self.meter_ms_by_thread[thread] = self.meter_ms_by_thread.get(thread, 0.0) + ms
+
+    def overhead_ms(self) -> float:
+        threads = self.meter_ms_by_thread
+        return self.meter_ms + (sum(threads.values()) / len(threads) if threads else 0.0)
 
 
 @dataclass
@@ -483,7 +498,7 @@ class AwsMeter:
                 invocation.error = type(exc).__name__
                 raise
             finally:
-                invocation.duration_ms = (time.perf_counter() - started) * 1000
+                invocation.duration_ms = max(0.0, (time.perf_counter() - started) * 1000 - invocation.overhead_ms())
                 with self._running_lock:
                     self._running.remove(invocation)
                 _INVOCATION.reset(token)
@@ -497,6 +512,17 @@ class AwsMeter:
         window = self._window
         if not self._installed or window is None or _UNMETERED.get():
             return
+        started = time.perf_counter()
+        self._record_request(request, operation_name, event_name, window)
+        self._charge_meter_time(request.context, started)
+
+    def _charge_meter_time(self, context: dict[str, Any], started: float) -> None:
+        entry = context.get(_CONTEXT_KEY)
+        invocation = entry[0].invocation if entry else None
+        if invocation is not None:
+            invocation.add_meter_time((time.perf_counter() - started) * 1000, own_thread=_INVOCATION.get() is invocation)
+
+    def _record_request(self, request: Any, operation_name: str, event_name: str, window: Window) -> None:
         context = request.context
         if _CONTEXT_KEY in context:  # a retry of a request already seen: the same request, one more attempt
             context[_CONTEXT_KEY][0].attempts += 1
@@ -523,10 +549,18 @@ class AwsMeter:
         context[_CONTEXT_KEY] = (recorded, window)
 
     def _on_response(self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        entry = context.pop(_CONTEXT_KEY, None)
+        entry = context.get(_CONTEXT_KEY)
         if entry is None:
             return
+        started = time.perf_counter()
         recorded, window = entry
+        try:
+            self._record_response(recorded, window, http_response, parsed)
+        finally:
+            self._charge_meter_time(context, started)
+            context.pop(_CONTEXT_KEY, None)
+
+    def _record_response(self, recorded: Request, window: Window, http_response: Any, parsed: dict[str, Any]) -> None:
         recorded.status = int(http_response.status_code)
         if recorded.status >= 300:
             recorded.error = str((parsed.get("Error") or {}).get("Code") or recorded.status)

@@ -21,10 +21,11 @@ Scenarios, each priced per unit of work and shown per million:
 - item_sizes: a lead item and its decision record as stored by each path, by DynamoDB's rules. Target <= 1 KB each.
 
 How each service is counted:
-- Lambda: one request and the handler's measured duration (rounded up to 1 ms) x the function's memory_mb
-  (infra.config.FUNCTIONS) per call, x86 price. Warm calls only: a warm-up runs before the windows, and cold starts
-  (INIT is billed too) are not in the figures. API Gateway caches the authorizer's answer for
-  AUTHORIZER_CACHE_SECONDS per key, so in a window only the first authorizer call is billed (its requests too).
+- Lambda: one request and the handler's measured duration (rounded up to 1 ms; the meter's own reads inside the
+  call taken off) x the function's memory_mb (infra.config.FUNCTIONS) per call, x86 price. Warm calls only: a
+  warm-up runs before the windows, and cold starts (INIT is billed too) are not in the figures. API Gateway
+  caches the authorizer's answer for AUTHORIZER_CACHE_SECONDS per key, so in a window only the first authorizer
+  call is billed (its requests too).
 - DynamoDB: benchmarks.dynamodb_capacity. Streams read by Lambda's event source mapping are free.
 - Step Functions: state transitions of the parent execution from its history on moto (states entered, plus task
   retries), plus, for the Distributed Map, one transition per child execution started and one per attempt of its
@@ -241,6 +242,7 @@ def _lambda(invocations: list[Invocation], units: int) -> dict[str, Any]:
             # What one more millisecond per call adds: durations here are moto's, not DynamoDB's.
             "usd_per_million_per_ms": _per_million(cost("lambda_gb_second_x86", len(calls) * memory / 1024 / 1000), units),
             "log_bytes_per_invocation": _r(statistics.fmean(i.log_bytes for i in calls), 1),
+            "meter_ms_taken_off_mean": _r(statistics.fmean(i.overhead_ms() for i in calls), 1),
             "errors": sum(1 for i in calls if i.error),
         }
     return {"usd": total, "by_function": by_function}
