@@ -680,6 +680,10 @@ def measure() -> dict[str, Any]:
         "batch_lead": item_sizes(batch_window, LEADS.local_name),
         "batch_decision": item_sizes(batch_window, AUDIT.local_name),
     }
+    for name, figures in scenarios.items():
+        verdict = f" (target: {'met' if figures['meets_target'] else 'not met'})" if "meets_target" in figures else ""
+        largest = ", ".join(f"{item} {usd:.2f}" for item, usd in figures["largest"][:3])
+        log(f"{name}: ${figures['usd_per_million']:.2f} per million{verdict}; largest: {largest}")
     targeted = [s["meets_target"] for s in scenarios.values() if "meets_target" in s]
     targeted += [v["meets_target"] for v in sizes.values() if isinstance(v, dict) and "meets_target" in v]
     return {
@@ -698,6 +702,10 @@ def measure() -> dict[str, Any]:
             "lambda_platform_logs": f"{PLATFORM_LOG_BYTES} bytes per invocation",
             "api_gateway_execution_logs": f"{API_EXECUTION_LOG_BYTES_ESTIMATE} bytes per request, estimated (INFO level), beside",
             "x_ray": f"{XRAY_SAMPLED_SHARE:.0%} of traced entry points (API requests, aggregator calls, executions), beside",
+            "dynamodb": (
+                "items as moto stores them, read before each write (after, for updates); a refused condition still costs "
+                "the stored item's write units (at least 1); transactions double table writes, index writes count once"
+            ),
             "free": "DynamoDB Streams reads by Lambda; TTL deletes; Lambda invoke and Step Functions API calls (their work is priced)",
             "not_priced": "storage (GB-months), KMS requests (DynamoDB and S3 cache their data keys), custom metric-months from EMF",
         },
