@@ -24,6 +24,7 @@ class Synthesized:
     outdir: Path
     stateful: Template
     stateless: Template
+    templates: dict[str, dict[str, Any]]  # every stack's template as synthesized, by stack name
 
     def resources(self, template: Template, type_: str) -> dict[str, dict[str, Any]]:
         return {logical_id: dict(resource) for logical_id, resource in template.find_resources(type_).items()}
@@ -49,7 +50,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     def template(stack: str) -> Template:
         return Template.from_json(json.loads(json.dumps(assembly.get_stack_by_name(stack).template)))
 
-    yield Synthesized(app, outdir, template(config.STATEFUL_STACK), template(config.STATELESS_STACK))
+    templates = {stack.stack_name: json.loads(json.dumps(stack.template)) for stack in assembly.stacks}
+    yield Synthesized(app, outdir, template(config.STATEFUL_STACK), template(config.STATELESS_STACK), templates)
     shutil.rmtree(outdir, ignore_errors=True)  # the staged dependency layer alone is ~180 MB
 
 
