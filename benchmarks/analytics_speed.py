@@ -49,6 +49,8 @@ TARGET_RATIO = 2.0
 
 def _lead_items(client_id: str, count: int, seed: int, today: date) -> Iterator[dict[str, Any]]:
     """Stored leads as the score function writes them (minus PII-free extras), oldest first."""
+    from leadscoring.data.keys import lead_item_key
+
     rng = random.Random(seed)
     start = datetime.combine(today - timedelta(days=DAYS - 1), datetime.min.time(), UTC)
     span = timedelta(days=DAYS) - timedelta(seconds=1)
@@ -58,8 +60,8 @@ def _lead_items(client_id: str, count: int, seed: int, today: date) -> Iterator[
         grade = "A" if score >= 75 else "B" if score >= 50 else "C" if score >= 25 else "D"
         status = rng.choices(["new", "contacted", "qualified", "converted", "lost"], [3, 2, 2, 2, 3])[0]
         item: dict[str, Any] = {
+            **lead_item_key(client_id, f"{client_id}-{n:07d}"),
             "client_id": client_id,
-            "id": f"{client_id}-{n:07d}",
             "email": f"lead{n}@example.com",
             "name": "Bench Lead",
             "source": rng.choice(SOURCES),
@@ -110,6 +112,7 @@ def _naive(client_id: str, start: date, end: date, bin_width: int) -> tuple[dict
     import boto3
     from boto3.dynamodb.conditions import Key
 
+    from leadscoring.data.keys import shards
     from leadscoring.domain import analytics as figures
     from leadscoring.domain.aggregation import add_into, lead_counters
     from leadscoring.resources import LEADS
@@ -117,16 +120,17 @@ def _naive(client_id: str, start: date, end: date, bin_width: int) -> tuple[dict
 
     table = boto3.resource("dynamodb").Table(LEADS.local_name)
     days: dict[date, dict[str, Decimal]] = {}
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("client_id").eq(client_id)}
-    while True:
-        page = table.query(**kwargs)
-        for item in page["Items"]:
-            day = date.fromisoformat(str(item["created_at"])[:10])
-            if start <= day <= end:
-                add_into(days.setdefault(day, {}), lead_counters(item))
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for shard in shards(client_id):
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("shard").eq(shard)}
+        while True:
+            page = table.query(**kwargs)
+            for item in page["Items"]:
+                day = date.fromisoformat(str(item["created_at"])[:10])
+                if start <= day <= end:
+                    add_into(days.setdefault(day, {}), lead_counters(item))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     config = wiring.config_repository().get_config(client_id)
     total = figures.total(days.values())
     points = figures.by_period(days, start, end, "week")

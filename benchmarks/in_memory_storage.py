@@ -43,7 +43,7 @@ class InMemoryLeadRepository(LeadRepository):
         self.decisions += len(scored)
         return changed
 
-    def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, client_id: str, lead_ids: Sequence[str], explained: bool = False) -> dict[str, Lead]:
         found = (self.leads.get((client_id, i)) for i in lead_ids)
         return {lead.id: lead for lead in found if lead is not None}
 

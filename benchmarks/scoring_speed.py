@@ -357,10 +357,10 @@ class TimedLeadRepository(LeadRepository):
         self.save_scored_seconds: list[float] = []
         self.last_saved: Sequence[tuple[Lead, AuditEvent]] = ()
 
-    def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, client_id: str, lead_ids: Sequence[str], explained: bool = False) -> dict[str, Lead]:
         started = time.perf_counter()
         try:
-            return super().get_many(client_id, lead_ids)
+            return super().get_many(client_id, lead_ids, explained)
         finally:
             self.get_many_seconds.append(time.perf_counter() - started)
 

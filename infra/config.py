@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_cdk import aws_logs as logs
 
+from leadscoring import routes
 from leadscoring.resources import (
     AGGREGATES,
     API_KEYS,
@@ -80,6 +81,16 @@ BATCH_WORKER_FUNCTION = "batch_worker"
 BATCH_STARTER = "batch_score"
 BATCH_WORKFLOW_TIMEOUT_HOURS = 24
 
+# A big file's throughput is the Map's concurrency within the tables' write throughput (the batch_wall_time
+# benchmark works out a million-lead file from both). Chunks in flight at once: enough workers to keep the
+# tables at their warm throughput, few enough that writes are not throttled in a storm (each write that is
+# throttled backs off and is retried: nothing is lost, but the job slows).
+BATCH_MAX_CONCURRENCY = 16
+# Write units a second the leads and audit tables, and each of their indexes, serve from the start (warm
+# throughput): a new on-demand table or index serves 4,000 and only doubles its previous peak within 30 minutes.
+# Every scored lead writes one unit to each (items and index entries stay under 1 KB).
+WARM_WRITE_UNITS_PER_SECOND: dict[TableSpec, int] = {LEADS: 10_000, AUDIT: 10_000}
+
 # Analytics aggregates: AGGREGATOR_FUNCTION consumes the leads table's stream (infra/constructs/analytics.py).
 # Batches of 100 records fill its transactions; a failing record is retried on its own (bisect, reported item
 # failures) for at most a day, then its batch's description goes to a dead-letter queue.
@@ -95,14 +106,20 @@ AGGREGATOR_MAX_RECORD_AGE_HOURS = 24
 MONITOR_FUNCTION = "monitor"
 MONITOR_SCHEDULE_HOUR_UTC = 5
 
+# The routes whose pages carry signed cursors: their functions, and only those, read the cursor key
+# (infra/constructs/cursor_key.py).
+CURSOR_ROUTES = (routes.LIST_LEADS, routes.LIST_AUDIT_EVENTS)
+CURSOR_KEY_READERS = frozenset(route.function for route in CURSOR_ROUTES)
+
 
 class Access(Enum):
     READ = "read"
     APPEND = "append"  # PutItem only: the audit trail is never updated or deleted
-    # PutItem and BatchWriteItem, for batch file jobs. IAM cannot tell a batch's puts from its deletes; the one
-    # function granted this (batch_worker) only puts, with keys it derives (LeadRepository.write_batch).
+    # PutItem and BatchWriteItem: decision records of every scoring path (LeadRepository.save_scored). IAM cannot
+    # tell a batch's puts from its deletes; the functions granted this only put, with keys they derive.
     APPEND_BATCH = "append_batch"
-    # Reads and PutItem: conversion history is read back, and still never updated or deleted.
+    # Reads, PutItem and BatchWriteItem (puts only, as APPEND_BATCH): conversion history is read back, and still
+    # never updated or deleted.
     READ_APPEND = "read_append"
     # PutItem and UpdateItem: the aggregator's markers and counter ADDs, nothing else.
     COUNT = "count"
@@ -139,7 +156,7 @@ FUNCTIONS: dict[str, FunctionSettings] = {
         60,
         "Batch scoring: up to 1,000 leads synchronously; batch file jobs (create, start, status)",
         # REGISTRY read-write: batch job records. BATCH_BUCKET: checks a job's file, signs its upload / download URLs.
-        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND, REGISTRY: Access.READ_WRITE},
+        tables={LEADS: Access.READ_WRITE, AUDIT: Access.APPEND_BATCH, REGISTRY: Access.READ_WRITE},
         buckets={MODELS_BUCKET: Access.READ, BATCH_BUCKET: Access.READ_WRITE},
     ),
     "batch_worker": FunctionSettings(

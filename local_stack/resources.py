@@ -22,7 +22,7 @@ def table_definition(spec: TableSpec) -> dict[str, Any]:
         if index.sort:
             index_schema.append({"AttributeName": index.sort.name, "KeyType": "RANGE"})
             attributes[index.sort.name] = index.sort.type
-        indexes.append({"IndexName": index.name, "KeySchema": index_schema, "Projection": {"ProjectionType": "ALL"}})
+        indexes.append({"IndexName": index.name, "KeySchema": index_schema, "Projection": index.api_projection})
     definition: dict[str, Any] = {
         "TableName": spec.local_name,
         "KeySchema": schema,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
+from leadscoring.data.keys import lead_item_key
 from leadscoring.demo_data import DemoLead, generate
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
@@ -86,7 +87,7 @@ def _backdate(lead: Lead, created: datetime) -> Lead:
     """Demo history: move a just-scored lead's creation back in time (the stream carries the move to the aggregates)."""
     stamp = created.isoformat()
     boto3.resource("dynamodb").Table(LEADS.local_name).update_item(
-        Key={"client_id": lead.client_id, "id": lead.id},
+        Key=lead_item_key(lead.client_id, lead.id),
         UpdateExpression="SET created_at = :c, updated_at = :c",
         ExpressionAttributeValues={":c": stamp},
     )

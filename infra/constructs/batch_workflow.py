@@ -47,7 +47,7 @@ CHILD_EXECUTIONS_REASON = (
 
 def workflow_definition(worker_arn: str) -> dict[str, Any]:
     """The shared batch definition plus a job's time limit (top-level TimeoutSeconds)."""
-    return {**batch_definition(worker_arn), "TimeoutSeconds": config.BATCH_WORKFLOW_TIMEOUT_HOURS * 3600}
+    return {**batch_definition(worker_arn, config.BATCH_MAX_CONCURRENCY), "TimeoutSeconds": config.BATCH_WORKFLOW_TIMEOUT_HOURS * 3600}
 
 
 class BatchWorkflowConstruct(Construct):

@@ -12,15 +12,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import config
 from infra.compliance import acknowledge
 from infra.constructs.buckets import bucket_name, bucket_objects_arn, bucket_objects_nag_resource
+from infra.constructs.cursor_key import READ_ACTIONS as CURSOR_KEY_READ_ACTIONS
 from infra.constructs.layers import PYTHON_JUNK, FunctionLayersConstruct, lambda_runtime
 from infra.constructs.tables import DataTablesConstruct
 from leadscoring import routes
-from leadscoring.resources import BUCKETS, TableSpec
+from leadscoring.resources import BUCKETS, CURSOR_KEY_SECRET_ENV, TableSpec
 
 AUTHORIZER = "authorizer"
 HANDLER = "app.lambda_handler"
@@ -35,6 +37,7 @@ TABLE_ACTIONS = {
         "dynamodb:Query",
         "dynamodb:ConditionCheckItem",
         "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
     ],
     config.Access.COUNT: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
     config.Access.READ_WRITE: [
@@ -84,10 +87,12 @@ def construct_name(function: str) -> str:
     return "".join(part.capitalize() for part in function.split("_"))
 
 
-def shared_environment(tables: DataTablesConstruct) -> dict[str, str]:
-    """Every TableSpec.env / BucketSpec.env the shared package's Settings reads, with the physical name."""
+def shared_environment(tables: DataTablesConstruct, cursor_key: secretsmanager.ISecret) -> dict[str, str]:
+    """Every TableSpec.env / BucketSpec.env the shared package's Settings reads, with the physical name, and the
+    cursor key's ARN."""
     env = {spec.env: table.table_name for spec, table in tables.tables.items()}
     env.update({spec.env: bucket_name(spec.logical_id) for spec in BUCKETS})
+    env[CURSOR_KEY_SECRET_ENV] = cursor_key.secret_arn
     env.update({"POWERTOOLS_METRICS_NAMESPACE": config.POWERTOOLS_METRICS_NAMESPACE, "LOG_LEVEL": config.LOG_LEVEL})
     return env
 
@@ -101,6 +106,7 @@ class LeadScoringFunctionsConstruct(Construct):
         key: kms.IKey,
         tables: DataTablesConstruct,
         layers: FunctionLayersConstruct,
+        cursor_key: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
         deployed = deployed_functions()
@@ -109,7 +115,8 @@ class LeadScoringFunctionsConstruct(Construct):
         self._key = key
         self._tables = tables
         self._layers = layers
-        self._environment = shared_environment(tables)
+        self._cursor_key = cursor_key
+        self._environment = shared_environment(tables, cursor_key)
         self.functions: dict[str, lambda_.Function] = {name: self._function(name, settings) for name, settings in config.FUNCTIONS.items()}
 
     @property
@@ -174,6 +181,8 @@ class LeadScoringFunctionsConstruct(Construct):
                 **common,
             )
         self._grant(role, scope, settings)
+        if name in config.CURSOR_KEY_READERS:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=CURSOR_KEY_READ_ACTIONS, resources=[self._cursor_key.secret_arn]))
         acknowledge(scope, "Serverless-LambdaDLQ", NO_DLQ_REASON)
         acknowledge(scope, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
         return function

@@ -7,6 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from infra import config
 from leadscoring.resources import TABLES, Key, TableSpec
 
 _ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
@@ -37,12 +38,20 @@ class DataTablesConstruct(Construct):
             time_to_live_attribute=spec.ttl_attribute,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
             removal_policy=RemovalPolicy.RETAIN,
+            warm_throughput=_warm(spec),
         )
         for index in spec.indexes:
             table.add_global_secondary_index(
                 index_name=index.name,
                 partition_key=_attribute(index.partition),
                 sort_key=_attribute(index.sort) if index.sort else None,
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType.INCLUDE if index.include else dynamodb.ProjectionType.KEYS_ONLY,
+                non_key_attributes=list(index.include) or None,
+                warm_throughput=_warm(spec),
             )
         return table
+
+
+def _warm(spec: TableSpec) -> dynamodb.WarmThroughput | None:
+    units = config.WARM_WRITE_UNITS_PER_SECOND.get(spec)
+    return None if units is None else dynamodb.WarmThroughput(write_units_per_second=units)

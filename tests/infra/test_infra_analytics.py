@@ -40,7 +40,7 @@ def test_leads_stream_carries_both_images(synthesized: Synthesized) -> None:
     [leads] = [
         t["Properties"]
         for t in synthesized.resources(synthesized.stateful, "AWS::DynamoDB::Table").values()
-        if any(i["IndexName"] == "by_external_id" for i in t["Properties"].get("GlobalSecondaryIndexes", []))
+        if any(i["IndexName"] == "by_score" for i in t["Properties"].get("GlobalSecondaryIndexes", []))
     ]
     assert LEADS.stream
     # delta = contribution(new image) - contribution(old image) needs both.

@@ -64,7 +64,7 @@ def test_standard_state_machine_traced_and_never_logging_rows(state_machine: tup
 
 def test_definition_is_the_shared_batch_workflow(definition: dict[str, Any]) -> None:
     assert definition == workflow_definition(WORKER_ARN)
-    assert {k: v for k, v in definition.items() if k != "TimeoutSeconds"} == batch_definition(WORKER_ARN)
+    assert {k: v for k, v in definition.items() if k != "TimeoutSeconds"} == batch_definition(WORKER_ARN, config.BATCH_MAX_CONCURRENCY)
     assert definition["TimeoutSeconds"] == config.BATCH_WORKFLOW_TIMEOUT_HOURS * 3600
 
 
@@ -91,7 +91,7 @@ def test_a_distributed_map_per_format_reads_the_file_in_chunks(
     assert batcher["MaxItemsPerBatch"] == CHUNK_ROWS == 500
     assert batcher["MaxInputBytesPerBatch"] == CHUNK_BYTES <= 256 * 1024  # Step Functions' payload limit
     assert set(batcher["BatchInput"]) == {"client_id.$", "job_id.$", "scored_at.$", "key_id.$"}
-    assert state["MaxConcurrency"] > 0 and state["ToleratedFailurePercentage"] == 0
+    assert state["MaxConcurrency"] == config.BATCH_MAX_CONCURRENCY and state["ToleratedFailurePercentage"] == 0
     assert state["ResultPath"] is None and state["Next"] == "Finalize" and state["Catch"] == CATCH
     processor = state["ItemProcessor"]
     assert processor["ProcessorConfig"]["Mode"] == "DISTRIBUTED"

@@ -52,7 +52,7 @@ def test_table_follows_the_resource_spec(synthesized: Synthesized, spec: TableSp
     assert set(indexes) == {ix.name for ix in spec.indexes}
     for index in spec.indexes:
         assert indexes[index.name]["KeySchema"] == _key_schema(index.partition, index.sort)
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == index.api_projection
 
     if spec.ttl_attribute:
         assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}

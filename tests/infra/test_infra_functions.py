@@ -13,7 +13,7 @@ from infra import config
 from infra.constructs.functions import HANDLER, KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, OBJECT_ACTIONS, TABLE_ACTIONS
 from infra.constructs.layers import DependencyLayerMissing, check_dependency_layer
 from leadscoring import routes
-from leadscoring.resources import BUCKETS, TABLES
+from leadscoring.resources import BUCKETS, CURSOR_KEY_ENV, CURSOR_KEY_SECRET_ENV, TABLES
 from tests.infra.conftest import Synthesized
 
 ZIP_FUNCTIONS = sorted(name for name, settings in config.FUNCTIONS.items() if not settings.container)
@@ -178,6 +178,7 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
     tables: dict[str, set[str]] = {}
     buckets: dict[str, set[str]] = {}
     key_actions: set[str] = set()
+    secret_actions: set[str] = set()
     for statement in _statements(synthesized, name):
         assert statement["Effect"] == "Allow"
         actions = _actions(statement)
@@ -202,6 +203,9 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
                 buckets.setdefault(owners[0], set()).update(actions)
         elif any(a.startswith("kms:") for a in actions):
             key_actions |= actions
+        elif any(a.startswith("secretsmanager:") for a in actions):
+            assert _resources(statement) == [{"Ref": _cursor_key_id(synthesized)}], statement  # that secret only
+            secret_actions |= actions
         elif any(a.startswith("states:") for a in actions):
             # Only the workflows' starters, and only StartExecution (the workflow tests check the resources).
             assert name in (config.TRAINING_STARTER, config.BATCH_STARTER)
@@ -213,6 +217,25 @@ def test_function_gets_exactly_its_configured_access(synthesized: Synthesized, n
     assert buckets == {spec.logical_id: set(OBJECT_ACTIONS[access]) for spec, access in settings.buckets.items()}
     writes = any(a != config.Access.READ for a in [*settings.tables.values(), *settings.buckets.values()])
     assert key_actions == set(KEY_WRITE_ACTIONS if writes else KEY_READ_ACTIONS)
+    assert secret_actions == ({"secretsmanager:GetSecretValue"} if name in config.CURSOR_KEY_READERS else set())
+
+
+def _cursor_key_id(synthesized: Synthesized) -> str:
+    [secret_id] = synthesized.resources(synthesized.stateless, "AWS::SecretsManager::Secret")
+    return secret_id
+
+
+def test_the_cursor_key_is_generated_and_only_the_paged_routes_functions_read_it(synthesized: Synthesized) -> None:
+    """Every function is told where the key is (Settings checks it at cold start); the functions of GET /leads and
+    GET /audit/events read it (the access test above checks no other function may)."""
+    secret_id = _cursor_key_id(synthesized)
+    secret = synthesized.resources(synthesized.stateless, "AWS::SecretsManager::Secret")[secret_id]["Properties"]
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32 and "SecretString" not in secret  # no key in the template
+    assert config.CURSOR_KEY_READERS == {routes.LIST_LEADS.function, routes.LIST_AUDIT_EVENTS.function} == {"score", "audit"}
+    for name in config.FUNCTIONS:
+        env = synthesized.function(name)["Properties"]["Environment"]["Variables"]
+        assert env[CURSOR_KEY_SECRET_ENV] == {"Ref": secret_id}, name
+        assert CURSOR_KEY_ENV not in env, name
 
 
 def test_access_matrix() -> None:
@@ -231,7 +254,7 @@ def test_access_matrix() -> None:
         "aggregator": ({"AggregatesTable": a.COUNT}, {}),
         "monitor": ({"RegistryTable": a.READ, "LeadsTable": a.READ, "AuditTable": a.APPEND}, {"ModelsBucket": a.READ}),
         "batch_score": (
-            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND, "RegistryTable": a.READ_WRITE},
+            {"LeadsTable": a.READ_WRITE, "AuditTable": a.APPEND_BATCH, "RegistryTable": a.READ_WRITE},
             {"ModelsBucket": a.READ, "BatchBucket": a.READ_WRITE},
         ),
         "batch_worker": (

@@ -110,12 +110,12 @@ class Tables:
         """(leads, audit events) across every tenant (test_the_table_counts_are_exact checks them against scans)."""
         return self.item_count(LEADS.local_name), self.item_count(AUDIT.local_name)
 
-    def tenant_items(self, table: str, client_id: str) -> list[dict[str, Any]]:
+    def tenant_items(self, table: str, key: str, value: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
         handle = self.resource.Table(table)
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("client_id").eq(client_id)}
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(key).eq(value)}
         while True:
             page = handle.query(**kwargs)
             items.extend(page["Items"])
@@ -124,10 +124,18 @@ class Tables:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def leads(self, client_id: str) -> list[dict[str, Any]]:
-        return self.tenant_items(LEADS.local_name, client_id)
+        """The tenant's leads, from every write shard, by id."""
+        from leadscoring.data.keys import shards
+
+        items = [i for shard in shards(client_id) for i in self.tenant_items(LEADS.local_name, "shard", shard)]
+        return sorted(items, key=lambda i: str(i["id"]))
 
     def audit(self, client_id: str) -> list[dict[str, Any]]:
-        return self.tenant_items(AUDIT.local_name, client_id)
+        """The tenant's audit events, from every write shard, in event key order."""
+        from leadscoring.data.keys import shards
+
+        items = [i for shard in shards(client_id) for i in self.tenant_items(AUDIT.local_name, "shard", shard)]
+        return sorted(items, key=lambda i: str(i["event_key"]))
 
 
 def lead_body(email: str, name: str = "Test Lead", **extra: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 
 from leadscoring.data.aggregates import counters_of
+from leadscoring.data.keys import lead_item_key
 from leadscoring.demo_data import generate
 from leadscoring.domain.aggregation import lead_delta
 from leadscoring.resources import AGGREGATES, LEADS
@@ -265,7 +266,7 @@ def costed(make_tenant: Callable[..., Tenant], api: Api) -> Tenant:
 
 def _backdate(client_id: str, lead_id: str, created: datetime) -> None:
     boto3.resource("dynamodb").Table(LEADS.local_name).update_item(
-        Key={"client_id": client_id, "id": lead_id},
+        Key=lead_item_key(client_id, lead_id),
         UpdateExpression="SET created_at = :c",
         ExpressionAttributeValues={":c": created.isoformat()},
     )
@@ -321,7 +322,7 @@ def test_aggregates_stay_exact_through_a_random_mix_and_redeliveries(api: Api, c
                 body["revenue"] = round(rng.uniform(100, 5000), 2)
             assert api.post(f"/leads/{lead_id}/conversion", costed.integration, body=body).status in (200, 409)
     # A delete (a REMOVE record) and a lead with no country.
-    boto3.resource("dynamodb").Table(LEADS.local_name).delete_item(Key={"client_id": costed.client_id, "id": ids[0]})
+    boto3.resource("dynamodb").Table(LEADS.local_name).delete_item(Key=lead_item_key(costed.client_id, ids[0]))
     assert stream.drain() > 0
 
     recomputed = recomputed_aggregates(costed.client_id)

@@ -20,6 +20,7 @@ import requests
 from botocore.awsrequest import AWSResponse
 
 from leadscoring.data import aws
+from leadscoring.data.keys import lead_item_key
 from leadscoring.data.leads import LeadRepository
 from leadscoring.demo_data import generate
 from leadscoring.resources import AUDIT, LEADS, REGISTRY
@@ -288,8 +289,8 @@ def test_a_conversion_recorded_while_a_rerun_writes_its_chunk_is_kept(
 
     original, landed = LeadRepository.get_many, []
 
-    def get_many(self: LeadRepository, client_id: str, lead_ids: Any) -> Any:
-        found = original(self, client_id, lead_ids)
+    def get_many(self: LeadRepository, client_id: str, lead_ids: Any, explained: bool = False) -> Any:
+        found = original(self, client_id, lead_ids, explained)
         if raced in lead_ids and not landed:  # the worker has read the lead: a conversion lands before its write
             landed.append(found[raced].conversion_status)
             wiring.lead_repository().set_outcome(client_id, raced, "converted", "2026-01-02T00:00:00+00:00", 1500.0)
@@ -522,7 +523,7 @@ def test_a_multi_chunk_file_over_http_stores_every_good_lead_once(workflow: str,
         assert verify(tenant.client_id, made, job, set()) == []
         # The checks have teeth: a lead gone missing is noticed.
         lead_id = download(job["results_url"])[0]["lead_id"]
-        aws.dynamodb().Table(LEADS.local_name).delete_item(Key={"client_id": tenant.client_id, "id": lead_id})
+        aws.dynamodb().Table(LEADS.local_name).delete_item(Key=lead_item_key(tenant.client_id, lead_id))
         assert verify(tenant.client_id, made, job, set()) != []
     finally:
         server.shutdown()

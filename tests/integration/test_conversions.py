@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from leadscoring.data.keys import lead_item_key
 from leadscoring.resources import AUDIT, LEADS
 
 from .conftest import Tenant
@@ -41,7 +42,7 @@ def _convert(api: Api, tenant: Tenant, lead_id: str, role: str = "integration", 
 
 
 def _stored(tables: Tables, client_id: str, lead_id: str) -> dict[str, Any]:
-    return tables.resource.Table(LEADS.local_name).get_item(Key={"client_id": client_id, "id": lead_id})["Item"]
+    return tables.resource.Table(LEADS.local_name).get_item(Key=lead_item_key(client_id, lead_id))["Item"]
 
 
 @pytest.mark.parametrize("current", STATUSES)

@@ -10,6 +10,7 @@ from werkzeug.test import Client
 
 from benchmarks.aws_meter import AwsMeter
 from benchmarks.dynamodb_capacity import TableModel, item_size
+from leadscoring.data.keys import lead_item_key
 from leadscoring.resources import AUDIT, LEADS, TABLES
 
 from .conftest import Tenant
@@ -50,6 +51,6 @@ def test_the_meter_records_the_requests_of_one_score(tenant: Tenant, tables: Tab
     written = {table: size for r in made_by_score for table, size in r.written}
     assert set(written) >= {LEADS.local_name, AUDIT.local_name}
     stored: dict[str, Any] = tables.client.get_item(
-        TableName=LEADS.local_name, Key={"client_id": {"S": tenant.client_id}, "id": {"S": reply.body["id"]}}
+        TableName=LEADS.local_name, Key={k: {"S": v} for k, v in lead_item_key(tenant.client_id, reply.body["id"]).items()}
     )
     assert written[LEADS.local_name] == item_size(stored["Item"])

@@ -91,9 +91,11 @@ def test_save_scored_then_get_round_trips_the_lead_and_writes_its_decision(table
     assert repo.get("another-tenant", lead.id) is None
 
     [raw] = tables.leads(client_id)
-    assert raw["client_external_key"] == f"{client_id}#crm-1"  # what the by_external_id index is keyed on
     [decision] = tables.audit(client_id)
+    assert raw["shard"].startswith(f"{client_id}#") and raw["decision_key"] == decision["event_key"]  # what the indexes are keyed on
+    assert "explanation" not in raw and "updated_at" not in raw  # the decision's, and the scoring time
     assert decision["lead_id"] == lead.id and decision["lead_key"] == f"{client_id}#{lead.id}"
+    assert decision["shard"].startswith(f"{client_id}#") and "event_id" not in decision  # its event key is its id
     assert decision["type"] == "decision" and decision["score"] == Decimal("42.5")
 
 
@@ -266,19 +268,21 @@ def test_cursors_over_http_are_bound_to_tenant_and_query(api: Api, tenant: Tenan
     cursor = first.body["next_cursor"]
 
     assert_error(
-        api.get("/leads", other_tenant.admin, query={"limit": 2, "conversion_status": "lost", "cursor": cursor}), 400, "MALFORMED_REQUEST"
+        api.get("/leads", other_tenant.admin, query={"limit": 2, "conversion_status": "lost", "cursor": cursor}), 400, "INVALID_CURSOR"
     )
     assert_error(
-        api.get("/leads", tenant.admin, query={"limit": 2, "conversion_status": "converted", "cursor": cursor}), 400, "MALFORMED_REQUEST"
+        api.get("/leads", tenant.admin, query={"limit": 2, "conversion_status": "converted", "cursor": cursor}), 400, "INVALID_CURSOR"
     )
-    assert_error(api.get("/leads", tenant.admin, query={"limit": 2, "cursor": cursor}), 400, "MALFORMED_REQUEST")
-    assert_error(api.get("/leads", tenant.admin, query={"cursor": "not-a-cursor"}), 400, "MALFORMED_REQUEST")
+    assert_error(api.get("/leads", tenant.admin, query={"limit": 2, "cursor": cursor}), 400, "INVALID_CURSOR")
+    assert_error(api.get("/leads", tenant.admin, query={"cursor": "not-a-cursor"}), 400, "INVALID_CURSOR")
 
-    # A cursor rewritten to name the other tenant still carries the first tenant's query fingerprint.
-    body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    # A cursor rewritten to name the other tenant no longer matches its signature.
+    payload, tag = cursor.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     body["k"]["client_id"] = other_tenant.client_id
-    forged = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
-    assert_error(api.get("/leads", other_tenant.admin, query={"limit": 2, "conversion_status": "lost", "cursor": forged}), 400)
+    forged = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=") + "." + tag
+    forged_query = {"limit": 2, "conversion_status": "lost", "cursor": forged}
+    assert_error(api.get("/leads", other_tenant.admin, query=forged_query), 400, "INVALID_CURSOR")
 
     second = api.get("/leads", tenant.admin, query={"limit": 2, "conversion_status": "lost", "cursor": cursor})
     assert second.status == 200

@@ -32,8 +32,8 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     running: list[bool] = []  # the action's own reads (the conversion reads the lead too) trigger nothing
     original = LeadRepository.get_many
 
-    def get_many(self: LeadRepository, client_id: str, lead_ids: Any) -> Any:
-        found = original(self, client_id, lead_ids)
+    def get_many(self: LeadRepository, client_id: str, lead_ids: Any, explained: bool = False) -> Any:
+        found = original(self, client_id, lead_ids, explained)
         if actions and not running:
             running.append(True)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 
@@ -13,9 +14,22 @@ class Key:
 
 @dataclass(frozen=True)
 class Index:
+    """A global secondary index. Its entries hold the keys and `include` only (INCLUDE, or KEYS_ONLY when empty):
+    an index write costs what its queries need, and a write that changes none of them costs the index nothing."""
+
     name: str
     partition: Key
     sort: Key | None = None
+    include: tuple[str, ...] = ()
+
+    @property
+    def projection(self) -> str:
+        return "INCLUDE" if self.include else "KEYS_ONLY"
+
+    @property
+    def api_projection(self) -> dict[str, object]:
+        """As DynamoDB's API writes it (what the local bootstrap sends and CloudFormation holds)."""
+        return {"ProjectionType": self.projection, **({"NonKeyAttributes": list(self.include)} if self.include else {})}
 
 
 @dataclass(frozen=True)
@@ -38,16 +52,24 @@ class BucketSpec:
     notes: str = field(default="", compare=False)
 
 
+# One tenant's writes are spread over this many partition key values ("<client>#<n>") wherever its keys would
+# otherwise share one: an index partition takes about 1,000 write units a second, so a big file is not capped by
+# one. A listing reads every shard and merges them (data/pages.py).
+WRITE_SHARDS = 16
+
+# The lists' filters (qualified, status, source) read index entries only: those attributes are in both indexes.
+_LIST_FILTERS = ("qualified", "conversion_status", "source")
+
 LEADS = TableSpec(
     logical_id="LeadsTable",
     env="LEADS_TABLE",
     local_name="leadscoring-leads",
-    partition=Key("client_id"),
+    partition=Key("shard"),  # "<client>#<n>", n from the lead id (WRITE_SHARDS)
     sort=Key("id"),
     indexes=(
-        Index("by_created", Key("client_id"), Key("created_at")),
-        Index("by_score", Key("client_id"), Key("score", "N")),
-        Index("by_external_id", Key("client_external_key")),
+        # Newest first; a re-score changes none of its attributes, so it costs this index nothing.
+        Index("by_created", Key("shard"), Key("created_at"), include=_LIST_FILTERS),
+        Index("by_score", Key("shard"), Key("score", "N"), include=(*_LIST_FILTERS, "created_at")),
     ),
     stream=True,
 )
@@ -56,9 +78,9 @@ AUDIT = TableSpec(
     logical_id="AuditTable",
     env="AUDIT_TABLE",
     local_name="leadscoring-audit",
-    partition=Key("client_id"),
-    sort=Key("event_key"),  # "<iso time>#<uuid>": time-ordered within a tenant
-    indexes=(Index("by_lead", Key("lead_key"), Key("event_key")),),
+    partition=Key("shard"),  # "<client>#<n>", n from the event key (WRITE_SHARDS)
+    sort=Key("event_key"),  # "<iso time>#<uuid>" (or "#<job>#<row>"): time-ordered within a shard
+    indexes=(Index("by_lead", Key("lead_key"), Key("event_key"), include=("type",)),),
 )
 
 REGISTRY = TableSpec(
@@ -102,6 +124,13 @@ BATCH_BUCKET = BucketSpec("BatchBucket", "BATCH_BUCKET", "leadscoring-batch", "b
 
 BUCKETS: tuple[BucketSpec, ...] = (MODELS_BUCKET, BATCH_BUCKET)
 
+# The key that signs pagination cursors (Settings.cursor_key): deployed, a generated Secrets Manager secret whose ARN
+# CDK passes in CURSOR_KEY_SECRET_ENV; locally, in CURSOR_KEY_ENV, a key made for this process (a local stack's cursors
+# never outlive it).
+CURSOR_KEY_SECRET_ENV = "CURSOR_KEY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
+CURSOR_KEY_ENV = "CURSOR_KEY"
+_LOCAL_CURSOR_KEY = secrets.token_urlsafe(32)
+
 
 LOCAL_REGION = "us-east-1"
 
@@ -117,6 +146,7 @@ def local_environment(endpoint: str) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
             "AWS_DEFAULT_REGION": LOCAL_REGION,
             "AWS_REGION": LOCAL_REGION,
+            CURSOR_KEY_ENV: _LOCAL_CURSOR_KEY,
         }
     )
     return env

@@ -66,11 +66,11 @@ def decode_record(record: dict[str, Any]) -> StreamChange:
     body = record["dynamodb"]
     old = _image(body.get("OldImage"))
     new = _image(body.get("NewImage"))
-    keys = _image(body.get("Keys")) or {}
+    image = new or old or {}  # the key is a write shard: the tenant is an attribute of the lead
     return StreamChange(
         event_id=str(record["eventID"]),
         sequence=str(body.get("SequenceNumber", "")),
-        client_id=str(keys.get("client_id")) if keys.get("client_id") is not None else None,
+        client_id=str(image["client_id"]) if image.get("client_id") is not None else None,
         delta=lead_delta(old, new),
     )
 

@@ -1,8 +1,16 @@
-"""AuditRepository: the append-only trail of decisions and changes."""
+"""AuditRepository: the append-only trail of decisions and changes.
+
+An event's item is keyed by its write shard ("<client>#<n>", from the event key) and its event key (time first),
+so one tenant's burst of decisions spreads over WRITE_SHARDS partitions; the trail newest first is the shards'
+pages merged. A lead's events are read through `by_lead`, whose entries hold the keys and the type only.
+An explanation's factors are stored as lists ([feature, value, baseline, contribution, score_impact]), not maps
+with the names spelled out in every factor: half the bytes of a decision record.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,10 +18,15 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
+from leadscoring.data.batch_get import batch_get
 from leadscoring.data.codec import from_item, to_item
-from leadscoring.data.pages import query_page
+from leadscoring.data.keys import lead_key, shard_of, shards
+from leadscoring.data.pages import merged_page, query_page
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent, AuditType
+
+FACTOR_FIELDS = ("feature", "value", "baseline", "contribution", "score_impact")
+EXPLANATION_SIDES = ("top_positive", "top_negative")
 
 
 def new_event_id(at: datetime) -> str:
@@ -26,12 +39,38 @@ def file_row_event_id(job_id: str, row: int, at: datetime) -> str:
     return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{job_id}#{row:09d}"
 
 
+def event_key(client_id: str, event_id: str) -> dict[str, str]:
+    """An event's primary key in the audit table."""
+    return {"shard": shard_of(client_id, event_id), "event_key": event_id}
+
+
 def decision_item(client_id: str, event: AuditEvent) -> dict[str, Any]:
-    item = to_item(event.model_dump(mode="json"))
-    item.update({"client_id": client_id, "event_key": event.event_id})
+    """The item of any audit event (a decision's most of all): its key, the event without its id (the key is it)."""
+    dumped = event.model_dump(mode="json", exclude={"event_id"})
+    explanation = dumped["details"].get("explanation")
+    if explanation:
+        dumped["details"] = {**dumped["details"], "explanation": explanation_to_item(explanation)}
+    item = to_item(dumped)
+    item.update({"client_id": client_id, **event_key(client_id, event.event_id)})
     if event.lead_id:
-        item["lead_key"] = f"{client_id}#{event.lead_id}"
+        item["lead_key"] = lead_key(client_id, event.lead_id)
     return {k: v for k, v in item.items() if v is not None}
+
+
+def item_to_event(item: dict[str, Any]) -> AuditEvent:
+    plain = from_item(item)
+    details = plain.get("details") or {}
+    if isinstance(details.get("explanation"), dict):
+        plain["details"] = {**details, "explanation": explanation_from_item(details["explanation"])}
+    return AuditEvent.model_validate({**plain, "event_id": plain["event_key"]})
+
+
+def explanation_to_item(explanation: dict[str, Any]) -> dict[str, Any]:
+    return {side: [[factor[f] for f in FACTOR_FIELDS] for factor in explanation.get(side) or []] for side in EXPLANATION_SIDES}
+
+
+def explanation_from_item(stored: dict[str, Any]) -> dict[str, Any]:
+    return {side: [dict(zip(FACTOR_FIELDS, factor, strict=True)) for factor in stored.get(side) or []] for side in EXPLANATION_SIDES}
 
 
 class AuditRepository:
@@ -63,21 +102,36 @@ class AuditRepository:
         )
         self.append(client_id, event)
 
+    def get_many(self, client_id: str, event_ids: Sequence[str]) -> dict[str, AuditEvent]:
+        """The tenant's events among `event_ids`, by id (absent ones are missing)."""
+        keys = [event_key(client_id, e) for e in dict.fromkeys(event_ids)]
+        events = (item_to_event(item) for item in batch_get(self._table, keys))
+        return {event.event_id: event for event in events}
+
     def list(
         self, client_id: str, event_type: AuditType | None, lead_id: str | None, limit: int, cursor: str | None
     ) -> tuple[list[AuditEvent], str | None]:
         query_shape = {"client": client_id, "type": event_type, "lead": lead_id}
         start = decode_cursor(cursor, client_id, query_shape)
+        table = aws.dynamodb().Table(self._table)
         kwargs: dict[str, Any] = {"ScanIndexForward": False}
-        key_names = ("client_id", "event_key", "lead_key") if lead_id else ("client_id", "event_key")
-        if lead_id:
-            kwargs["IndexName"] = "by_lead"
-            kwargs["KeyConditionExpression"] = Key("lead_key").eq(f"{client_id}#{lead_id}")
-        else:
-            kwargs["KeyConditionExpression"] = Key("client_id").eq(client_id)
         if event_type:
             kwargs["FilterExpression"] = Attr("type").eq(event_type)
-        table = aws.dynamodb().Table(self._table)
-        items, last_key = query_page(table, kwargs, limit, start, lambda item: {k: item[k] for k in key_names})
-        events = [AuditEvent.model_validate(from_item(i)) for i in items]
-        return events, encode_cursor(last_key, query_shape) if last_key else None
+        if lead_id:
+            kwargs.update(IndexName="by_lead", KeyConditionExpression=Key("lead_key").eq(lead_key(client_id, lead_id)))
+            resume = (start or {}).get("key") or None
+            entries, last_key = query_page(table, kwargs, limit, resume, lambda i: {k: i[k] for k in ("shard", "event_key", "lead_key")})
+            position = {"client_id": client_id, "key": last_key} if last_key else None
+        else:
+            queries = {s: {**kwargs, "KeyConditionExpression": Key("shard").eq(s)} for s in shards(client_id)}
+            resume = (start or {}).get("shards")
+            entries, positions = merged_page(
+                table, queries, limit, resume, lambda i: {k: i[k] for k in ("shard", "event_key")}, lambda i: i["event_key"]
+            )
+            position = {"client_id": client_id, "shards": positions} if positions else None
+        if lead_id:  # the index holds keys and types: the events themselves, in the index's order
+            found = self.get_many(client_id, [str(e["event_key"]) for e in entries])
+            events = [found[str(e["event_key"])] for e in entries if str(e["event_key"]) in found]
+        else:
+            events = [item_to_event(i) for i in entries]
+        return events, encode_cursor(position, query_shape)

@@ -1,7 +1,12 @@
-"""boto3 handles, created once per container. AWS_ENDPOINT_URL points them at moto locally."""
+"""boto3 handles, created once per container. AWS_ENDPOINT_URL points them at moto locally.
+
+Every handle keeps to the time limit of the block it is called in (`time_limit`, `lambda_time_limit`): a handler
+answers DEPENDENCY_TIMEOUT in time instead of waiting on retries until Lambda stops it.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,17 +16,89 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+from leadscoring.domain.errors import DependencyTimeout
+
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+# What a handler keeps back from the time Lambda gives it: a connection still being opened when the limit comes
+# (CONNECT_TIMEOUT), then a second to answer.
+ANSWER_SECONDS = CONNECT_TIMEOUT + 1
+# The longest botocore's standard retry mode waits before a retry (throttling: 1 s doubled per attempt, at most 20).
+MAX_BACKOFF = 20
+_THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"})
+
+_DEADLINE: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """AWS calls made in this block (through these handles) are over within `seconds` of its start, retries
+    included, or raise DependencyTimeout: no attempt starts after the limit, an attempt reads for no longer than
+    what is left, and no retry waits past it. Only opening a connection may overrun, by CONNECT_TIMEOUT at most.
+    None: no limit. A limit inside another keeps the earlier of the two."""
+    if seconds is None:
+        yield
+        return
+    outer = _DEADLINE.get()
+    deadline = time.monotonic() + seconds
+    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def lambda_time_limit(context: Any) -> Any:
+    """time_limit for a Lambda handler: the time its invocation has left (the context's), less ANSWER_SECONDS to
+    answer with; no limit for a context that does not say."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return time_limit(remaining() / 1000 - ANSWER_SECONDS if callable(remaining) else None)
+
+
+def _within_limit(request: Any, **_: Any) -> None:
+    """botocore's before-send, for each attempt: refused once the limit has passed, else read for what is left."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DependencyTimeout()
+    # botocore's per-request read timeout (the connection pool keeps CONNECT_TIMEOUT); the context is this call's.
+    request.context["read_timeout"] = min(READ_TIMEOUT, left)
+
+
+def _retry_in_time(attempts: int, response: Any = None, caught_exception: Exception | None = None, **_: Any) -> None:
+    """botocore's needs-retry, after each attempt: an attempt that failed in a way the standard mode retries (an
+    exception, a 5xx, throttling) is not retried when the longest wait before the retry would end past the limit."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return
+    if caught_exception is None:
+        http, parsed = response if response is not None else (None, {})
+        code = (parsed or {}).get("Error", {}).get("Code")
+        if http is None or (http.status_code < 500 and code not in _THROTTLED):
+            return
+    if time.monotonic() + min(MAX_BACKOFF, 2 ** (attempts - 1)) >= deadline:
+        raise DependencyTimeout() from caught_exception
+
+
+def _limited(client: Any) -> Any:
+    client.meta.events.register("before-send", _within_limit)
+    client.meta.events.register("needs-retry", _retry_in_time)
+    return client
 
 
 @cache
 def dynamodb() -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG)
+    resource = boto3.resource("dynamodb", config=_CONFIG)
+    _limited(resource.meta.client)
+    return resource
 
 
 @cache
 def dynamodb_client() -> Any:
-    return boto3.client("dynamodb", config=_CONFIG)
+    return _limited(boto3.client("dynamodb", config=_CONFIG))
 
 
 @cache
@@ -29,7 +106,7 @@ def dynamodb_bulk_client() -> Any:
     """For scored leads' writes, whose request body is already written (data/item_writes.py): botocore would walk
     every attribute of every item to validate and serialize it again, several times the cost of scoring a lead.
     The body goes in after botocore has built its request and before it is signed."""
-    client = boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
+    client = _limited(boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False))))
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", _written_body)
     client.meta.events.register("before-call.dynamodb.PutItem", _written_body)
     return client
@@ -57,15 +134,20 @@ def _written_body(params: dict[str, Any], **_: Any) -> None:
 
 @cache
 def s3() -> Any:
-    return boto3.client("s3", config=_CONFIG)
+    return _limited(boto3.client("s3", config=_CONFIG))
 
 
 @cache
 def stepfunctions() -> Any:
-    return boto3.client("stepfunctions", config=_CONFIG)
+    return _limited(boto3.client("stepfunctions", config=_CONFIG))
+
+
+@cache
+def secretsmanager() -> Any:
+    return _limited(boto3.client("secretsmanager", config=_CONFIG))
 
 
 def reset() -> None:
     """Forget cached handles (tests that move between endpoints)."""
-    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions):
+    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions, secretsmanager):
         factory.cache_clear()

@@ -10,8 +10,8 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadscoring.data import aws
-from leadscoring.data.audit import decision_item
-from leadscoring.data.codec import from_item
+from leadscoring.data.audit import AuditRepository, decision_item
+from leadscoring.data.keys import lead_item_key, lead_key
 from leadscoring.domain.errors import StorageError
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import ConversionStatus
@@ -50,7 +50,7 @@ class ConversionStore:
             {
                 "Update": {
                     "TableName": self._leads_table,
-                    "Key": _wire({"client_id": client_id, "id": lead_id}),
+                    "Key": _wire(lead_item_key(client_id, lead_id)),
                     "UpdateExpression": update,
                     "ConditionExpression": "attribute_exists(id) AND conversion_status = :from",
                     "ExpressionAttributeValues": _wire(values),
@@ -73,20 +73,22 @@ class ConversionStore:
             raise StorageError(f"Could not record the conversion: {exc.response['Error']['Code']}") from exc
 
     def history(self, client_id: str, lead_id: str) -> list[AuditEvent]:
-        """The lead's conversion events, oldest first."""
+        """The lead's conversion events, oldest first (the index holds keys and types; the events are read after)."""
         table = aws.dynamodb().Table(self._audit_table)
         kwargs: dict[str, Any] = {
             "IndexName": "by_lead",
-            "KeyConditionExpression": Key("lead_key").eq(f"{client_id}#{lead_id}"),
+            "KeyConditionExpression": Key("lead_key").eq(lead_key(client_id, lead_id)),
             "FilterExpression": Attr("type").eq("conversion"),
         }
-        events: list[AuditEvent] = []
+        ids: list[str] = []
         while True:
             page = table.query(**kwargs)
-            events.extend(AuditEvent.model_validate(from_item(i)) for i in page.get("Items", []))
+            ids.extend(str(i["event_key"]) for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return events
+                break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = AuditRepository(self._audit_table).get_many(client_id, ids)
+        return [found[i] for i in ids if i in found]
 
 
 def _wire(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from leadscoring.data import aws
-from leadscoring.data.audit import decision_item
+from leadscoring.data.audit import decision_item, event_key, explanation_from_item
 from leadscoring.data.batch_get import batch_get
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.data.item_writes import put_items, put_items_if_unchanged
-from leadscoring.data.pages import query_page
+from leadscoring.data.keys import lead_item_key, shards
+from leadscoring.data.pages import merged_page
 from leadscoring.data.wire_text import fields_text
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent
@@ -52,40 +53,47 @@ class LeadRepository:
         written because they had changed: the caller reads them again and decides again.
         """
         put_items(self._audit_table, [fields_text(decision_item(lead.client_id, decision)) for lead, decision in scored])
-        items = [(fields_text(lead_to_item(lead)), seen[lead.id]) for lead, _ in scored]
+        items = [(fields_text(lead_to_item(lead, decision.event_id)), seen[lead.id]) for lead, decision in scored]
         return {scored[n][0].id for n in put_items_if_unchanged(self._leads_table, items)}
 
-    def stored_fields(self, client_id: str, lead_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The named attributes of the tenant's stored leads among `lead_ids`, by id (absent leads are missing)."""
-        projection = ", ".join(f"#a{n}" for n in range(len(names) + 1))
-        attribute_names = {f"#a{n}": name for n, name in enumerate(["id", *names])}
-        keys = [{"client_id": client_id, "id": i} for i in dict.fromkeys(lead_ids)]
-        options = {"ProjectionExpression": projection, "ExpressionAttributeNames": attribute_names}
-        return {str(item["id"]): item for item in batch_get(self._leads_table, keys, **options)}
-
-    def get_many(self, client_id: str, lead_ids: Sequence[str]) -> dict[str, Lead]:
-        """The tenant's leads among `lead_ids`, by id (absent ones are simply missing)."""
-        keys = [{"client_id": client_id, "id": i} for i in dict.fromkeys(lead_ids)]
-        leads = (item_to_lead(item) for item in batch_get(self._leads_table, keys))
+    def get_many(self, client_id: str, lead_ids: Sequence[str], explained: bool = False) -> dict[str, Lead]:
+        """The tenant's leads among `lead_ids`, by id (absent ones are simply missing); `explained`: with the
+        explanation of each one's latest decision (read from its decision record)."""
+        keys = [lead_item_key(client_id, i) for i in dict.fromkeys(lead_ids)]
+        items = list(batch_get(self._leads_table, keys))
+        explanations = self._explanations(client_id, items) if explained else {}
+        leads = (item_to_lead(item, explanations.get(str(item.get("decision_key")))) for item in items)
         return {lead.id: lead for lead in leads}
 
     def get(self, client_id: str, lead_id: str) -> Lead | None:
-        return self.get_many(client_id, [lead_id]).get(lead_id)
+        return self.get_many(client_id, [lead_id], explained=True).get(lead_id)
+
+    def _explanations(self, client_id: str, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        keys = [event_key(client_id, str(i["decision_key"])) for i in items if i.get("decision_key")]
+        names = {"#k": "event_key", "#d": "details", "#e": "explanation"}
+        found = batch_get(self._audit_table, keys, ProjectionExpression="#k, #d.#e", ExpressionAttributeNames=names)
+        return {
+            str(d["event_key"]): explanation_from_item(from_item(d["details"])["explanation"])
+            for d in found
+            if (d.get("details") or {}).get("explanation")
+        }
 
     def with_outcomes(self, client_id: str) -> list[Lead]:
         """Every lead of the client whose outcome is known (converted or lost): training data."""
         table = aws.dynamodb().Table(self._leads_table)
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("client_id").eq(client_id),
-            "FilterExpression": Attr("conversion_status").is_in(["converted", "lost"]),
-        }
         leads: list[Lead] = []
-        while True:
-            page = table.query(**kwargs)
-            leads.extend(item_to_lead(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return leads
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for shard in shards(client_id):
+            kwargs: dict[str, Any] = {
+                "KeyConditionExpression": Key("shard").eq(shard),
+                "FilterExpression": Attr("conversion_status").is_in(["converted", "lost"]),
+            }
+            while True:
+                page = table.query(**kwargs)
+                leads.extend(item_to_lead(i) for i in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(leads, key=lambda lead: lead.id)  # one order whatever the shards: training is reproducible
 
     def created_between(self, client_id: str, first_day: date, last_day: date, limit: int) -> tuple[list[LeadRecord], bool]:
         """What the audit reports read of the client's leads created in those days (UTC), newest first, at most
@@ -93,25 +101,22 @@ class LeadRepository:
         table = aws.dynamodb().Table(self._leads_table)
         # "~" sorts after every character of an ISO time, so the last day is included whole.
         days = Key("created_at").between(first_day.isoformat(), last_day.isoformat() + "~")
-        names = {f"#{k}": name for k, name in enumerate(_RECORD_FIELDS)}
-        kwargs: dict[str, Any] = {
-            "IndexName": "by_created",
-            "KeyConditionExpression": Key("client_id").eq(client_id) & days,
-            "ProjectionExpression": ",".join(names),
-            "ExpressionAttributeNames": names,
+        queries = {
+            s: {"IndexName": "by_created", "KeyConditionExpression": Key("shard").eq(s) & days, "ScanIndexForward": False}
+            for s in shards(client_id)
         }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = table.query(ScanIndexForward=False, Limit=min(limit + 1 - len(items), 1000), **kwargs)
-            items.extend(page.get("Items", []))
-            if len(items) > limit or "LastEvaluatedKey" not in page:
-                return [_record(i) for i in items[:limit]], len(items) > limit
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        entries, _ = merged_page(table, queries, limit + 1, None, _index_key("by_created"), _order("by_created"))
+        names = {f"#{k}": name for k, name in enumerate(_RECORD_FIELDS)}
+        options = {"ProjectionExpression": ",".join(names), "ExpressionAttributeNames": names}
+        keys = [lead_item_key(client_id, str(e["id"])) for e in entries[:limit]]
+        found = {str(i["id"]): i for i in batch_get(self._leads_table, keys, **options)}
+        records = [_record(found[str(k["id"])]) for k in keys if str(k["id"]) in found]
+        return records, len(entries) > limit
 
     def set_outcome(self, client_id: str, lead_id: str, status: ConversionStatus, at: str | None, revenue: float | None) -> None:
         """Record where a lead ended up (demo seeding; the conversion endpoint adds transition rules)."""
         aws.dynamodb().Table(self._leads_table).update_item(
-            Key={"client_id": client_id, "id": lead_id},
+            Key=lead_item_key(client_id, lead_id),
             UpdateExpression="SET conversion_status = :s, conversion_date = :d, revenue = :r, updated_at = :u",
             ConditionExpression="attribute_exists(id)",
             ExpressionAttributeValues={":s": status, ":d": at, ":r": None if revenue is None else Decimal(str(revenue)), ":u": at},
@@ -122,22 +127,23 @@ class LeadRepository:
         start = decode_cursor(cursor, client_id, query_shape)
         table = aws.dynamodb().Table(self._leads_table)
         kwargs: dict[str, Any] = {"ScanIndexForward": False}
-        key = Key("client_id").eq(client_id)
-        if filters.min_score is not None or filters.max_score is not None:
-            lo = Decimal(str(filters.min_score if filters.min_score is not None else 0))
-            hi = Decimal(str(filters.max_score if filters.max_score is not None else 100))
-            kwargs["IndexName"] = "by_score"
-            kwargs["KeyConditionExpression"] = key & Key("score").between(lo, hi)
-        else:
-            kwargs["IndexName"] = "by_created"
-            kwargs["KeyConditionExpression"] = key
         condition = _filter_expression(filters)
         if condition is not None:
             kwargs["FilterExpression"] = condition
-        index = kwargs["IndexName"]
-        items, last_key = query_page(table, kwargs, limit, start, lambda item: _key_of(item, index))
-        leads = [item_to_lead(i) for i in items]
-        return leads, encode_cursor(last_key, query_shape) if last_key else None
+        if filters.min_score is not None or filters.max_score is not None:
+            lo = Decimal(str(filters.min_score if filters.min_score is not None else 0))
+            hi = Decimal(str(filters.max_score if filters.max_score is not None else 100))
+            index, sort = "by_score", Key("score").between(lo, hi)
+        else:
+            index, sort = "by_created", None
+        queries = {}
+        for s in shards(client_id):
+            key = Key("shard").eq(s)
+            queries[s] = {**kwargs, "IndexName": index, "KeyConditionExpression": key & sort if sort is not None else key}
+        entries, positions = merged_page(table, queries, limit, (start or {}).get("shards"), _index_key(index), _order(index))
+        found = self.get_many(client_id, [str(e["id"]) for e in entries], explained=True)
+        leads = [found[str(e["id"])] for e in entries if str(e["id"]) in found]
+        return leads, encode_cursor({"client_id": client_id, "shards": positions} if positions else None, query_shape)
 
 
 _RECORD_FIELDS = (
@@ -176,17 +182,32 @@ def _filter_expression(filters: LeadFilter) -> Any:
     return condition
 
 
-def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
+def _index_key(index: str) -> Any:
     sort = "score" if index == "by_score" else "created_at"
-    return {"client_id": item["client_id"], "id": item["id"], sort: item[sort]}
+    return lambda item: {"shard": item["shard"], "id": item["id"], sort: item[sort]}
 
 
-def lead_to_item(lead: Lead) -> dict[str, Any]:
-    item = to_item(lead.model_dump(mode="json"))
-    if lead.external_id:
-        item["client_external_key"] = f"{lead.client_id}#{lead.external_id}"
+def _order(index: str) -> Any:
+    # by_score: the score, then the newest first among equal scores (created_at is in its entries).
+    return (lambda item: (item["score"], item["created_at"])) if index == "by_score" else (lambda item: item["created_at"])
+
+
+def lead_to_item(lead: Lead, decision_id: str | None = None) -> dict[str, Any]:
+    """The lead's item. Its explanation is its latest decision's (`decision_id`), read from the decision record, not
+    kept twice; updated_at is left out while it is the scoring time. Together about half the bytes."""
+    dumped = lead.model_dump(mode="json", exclude={"explanation"})
+    if dumped["updated_at"] == dumped["scored_at"]:
+        del dumped["updated_at"]
+    item = to_item(dumped)
+    item.update(lead_item_key(lead.client_id, lead.id))
+    if decision_id:
+        item["decision_key"] = decision_id
     return {k: v for k, v in item.items() if v is not None}
 
 
-def item_to_lead(item: dict[str, Any]) -> Lead:
-    return Lead.model_validate(from_item(item))
+def item_to_lead(item: dict[str, Any], explanation: dict[str, Any] | None = None) -> Lead:
+    plain = from_item(item)
+    plain.setdefault("updated_at", plain.get("scored_at"))
+    for stored_only in ("shard", "decision_key"):
+        plain.pop(stored_only, None)
+    return Lead.model_validate({**plain, "explanation": explanation})

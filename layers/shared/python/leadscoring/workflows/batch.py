@@ -25,8 +25,9 @@ from leadscoring.workflows.asl import TRANSIENT_LAMBDA_ERRORS
 
 CHUNK_ROWS = 500
 CHUNK_BYTES = 240 * 1024
-# Chunks in flight at once: bounded so DynamoDB on-demand tables scale up rather than throttle every worker.
-MAX_CONCURRENCY = 20
+# Chunks in flight at once when the caller names none (the local executor runs them one after another); the
+# deployed value is infra/config.py's BATCH_MAX_CONCURRENCY, sized to the tables' write throughput.
+MAX_CONCURRENCY = 16
 # Our own errors that a retry can cure (DynamoDB refusing writes after the worker's own retries).
 RETRYABLE_WORKER_ERRORS = ["StorageError"]
 MAP_STATES = {"csv": "ScoreCsvRows", "jsonl": "ScoreJsonlRows"}
@@ -38,14 +39,14 @@ _RETRY_TRANSIENT = {"ErrorEquals": TRANSIENT_LAMBDA_ERRORS, "IntervalSeconds": 2
 _CATCH = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
 
 
-def batch_definition(worker_arn: str) -> dict[str, Any]:
+def batch_definition(worker_arn: str, max_concurrency: int = MAX_CONCURRENCY) -> dict[str, Any]:
     states: dict[str, Any] = {
         "ChooseReader": {
             "Type": "Choice",
             "Choices": [{"Variable": "$.job.format", "StringEquals": "jsonl", "Next": MAP_STATES["jsonl"]}],
             "Default": MAP_STATES["csv"],
         },
-        **{name: _score_rows(worker_arn, file_format) for file_format, name in MAP_STATES.items()},
+        **{name: _score_rows(worker_arn, file_format, max_concurrency) for file_format, name in MAP_STATES.items()},
         "Finalize": _step(worker_arn, "finalize", {"step": "finalize", "job.$": "$.job"}) | {"End": True, "Catch": _CATCH},
         "RecordFailure": _step(worker_arn, "record_failure", {"step": "record_failure", "job.$": "$.job", "error.$": "$.error"})
         | {"Next": "BatchFailed"},
@@ -58,7 +59,7 @@ def batch_definition(worker_arn: str) -> dict[str, Any]:
     }
 
 
-def _score_rows(worker_arn: str, file_format: str) -> dict[str, Any]:
+def _score_rows(worker_arn: str, file_format: str, max_concurrency: int) -> dict[str, Any]:
     return {
         "Type": "Map",
         "Label": f"Chunks{file_format.capitalize()}",
@@ -78,7 +79,7 @@ def _score_rows(worker_arn: str, file_format: str) -> dict[str, Any]:
                 "key_id.$": "$.job.key_id",
             },
         },
-        "MaxConcurrency": MAX_CONCURRENCY,
+        "MaxConcurrency": max_concurrency,
         "ToleratedFailurePercentage": 0,
         "ItemProcessor": {
             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
