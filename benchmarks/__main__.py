@@ -1,7 +1,7 @@
 """Run the benchmarks and print one JSON document to stdout; progress and anything else printed goes to stderr.
 
 python -m benchmarks                  every section
-python -m benchmarks scoring_speed    only the named sections (model_quality, scoring_speed, analytics_speed, cost)
+python -m benchmarks scoring_speed    only the named sections (model_quality, scoring_speed, analytics_speed, cost, batch_wall_time)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks import analytics_speed, cost, model_quality, scoring_speed
+from benchmarks import analytics_speed, batch_wall_time, cost, model_quality, scoring_speed
 from benchmarks.stdout_redirect import stdout_to
 
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -23,6 +23,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "scoring_speed": scoring_speed.run,
     "analytics_speed": analytics_speed.run,
     "cost": cost.run,
+    "batch_wall_time": batch_wall_time.run,
 }
 
 

@@ -109,8 +109,8 @@ class BatchWorker:
         if expected - 1 != job.rows:
             raise IncompleteJob(f"The job counted {job.rows} rows but its chunks hold {expected - 1}")
         folder = job_folder(job_id)
-        results = [csv_lines([RESULT_COLUMNS])] + [self._files.read(client_id, c.results_key) for c in chunks]
-        errors = [csv_lines([ERROR_COLUMNS])] + [self._files.read(client_id, c.errors_key) for c in chunks if c.errors_key]
+        results = [csv_lines([RESULT_COLUMNS]), *self._files.read_many(client_id, [c.results_key for c in chunks])]
+        errors = [csv_lines([ERROR_COLUMNS]), *self._files.read_many(client_id, [c.errors_key for c in chunks if c.errors_key])]
         self._files.write(client_id, f"{folder}/results.csv", b"".join(results), "text/csv")
         self._files.write(client_id, f"{folder}/errors.csv", b"".join(errors), "text/csv")
         self._jobs.succeed(client_id, job_id, datetime.now(UTC), f"{folder}/results.csv", f"{folder}/errors.csv")
