@@ -18,7 +18,7 @@ import boto3
 import requests
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from local_stack.lambda_context import LocalLambdaContext
+from local_stack.lambda_context import WORKFLOW_STEP_SECONDS, LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _HANDLERS: dict[str, Handler] = {}
@@ -32,7 +32,7 @@ def _invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None
         raise KeyError(f"No local handler for Lambda function {name}")
     event = json.loads(body) if body else {}
     try:
-        return json.dumps(handler(event, LocalLambdaContext(name)), default=str).encode()
+        return json.dumps(handler(event, LocalLambdaContext(name, timeout_seconds=WORKFLOW_STEP_SECONDS)), default=str).encode()
     except Exception as exc:  # reported to the state machine as Lambda reports a function error
         response_headers["x-amz-function-error"] = "Unhandled"
         error = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": traceback.format_exc().splitlines()[-5:]}

@@ -11,6 +11,7 @@ from infra import config
 from infra.constructs.analytics import LeadAggregatesConstruct
 from infra.constructs.api import LeadScoringApiConstruct
 from infra.constructs.batch_workflow import BatchWorkflowConstruct
+from infra.constructs.cursor_key import CursorKeyConstruct
 from infra.constructs.functions import LeadScoringFunctionsConstruct
 from infra.constructs.layers import FunctionLayersConstruct
 from infra.constructs.reports import AuditReportScheduleConstruct
@@ -25,7 +26,11 @@ class StatelessStack(Stack):
         # Buckets are addressed by their fixed names, so say the order out loud rather than rely on exports.
         self.add_stack_dependency(data)
         self.layers = FunctionLayersConstruct(self, "Layers")
-        self.functions = LeadScoringFunctionsConstruct(self, "Functions", key=data.data_key.key, tables=data.tables, layers=self.layers)
+        # Here, not with the data: a new key on a new stack only ends the cursors in flight.
+        self.cursor_key = CursorKeyConstruct(self, "CursorKey")
+        self.functions = LeadScoringFunctionsConstruct(
+            self, "Functions", key=data.data_key.key, tables=data.tables, layers=self.layers, cursor_key=self.cursor_key.secret
+        )
         self.api = LeadScoringApiConstruct(self, "Api", functions=self.functions.routed, authorizer_function=self.functions.authorizer)
         # The state machine refers to the train function; the starter refers to the state machine: no cycle, as
         # long as the starter is not the train function.

@@ -40,6 +40,12 @@ def moto_endpoint() -> Iterator[str]:
         "CONFIG_CACHE_SECONDS": "0",
         # Metrics on, as deployed: their output is part of what the privacy tests inspect.
         "POWERTOOLS_METRICS_DISABLED": "false",
+        # A loaded 2-core machine (two workers, each with its moto server, running training and batch jobs in-process)
+        # makes moto slow, not broken: an AWS call waits longer for its answer than against DynamoDB (a timed-out read
+        # is retried while moto still works on it, which only adds load), and an API request's time limit (data/aws.py:
+        # a dependency slower than it is a 503) is generous. test_hostile_inputs sets its own.
+        "AWS_READ_TIMEOUT_SECONDS": "60",
+        "LOCAL_LAMBDA_TIMEOUT_SECONDS": "300",
         "POWERTOOLS_DEV": None,
     }
     with moto_stack(environment) as endpoint:

@@ -108,10 +108,30 @@ def test_conflicts_and_unavailability_are_documented_only_where_the_code_raises_
         route = find(method, path)
         assert route is not None
         extra = ROUTE_ERRORS.get((route.method, route.path), {})
-        for status in (409, 503):
-            assert (str(status) in operation["responses"]) == (status in extra), (method, path, status)
+        assert ("409" in operation["responses"]) == (409 in extra), (method, path)
+        # Any operation that reaches storage may find it too slow (DEPENDENCY_TIMEOUT); only some are unavailable.
+        unavailable = operation["responses"].get("503", {}).get("description", "")
+        assert unavailable.startswith("DEPENDENCY_TIMEOUT") != route.public, (method, path)
+        assert ("_UNAVAILABLE" in unavailable) == (503 in extra), (method, path)  # BATCH_, STORAGE_, TRAINING_
     assert "409" in document["paths"][f"{API_PREFIX}/leads/{{id}}/conversion"]["post"]["responses"]
-    assert "503" in document["paths"][f"{API_PREFIX}/models/{{id}}/train"]["post"]["responses"]
+    assert "TRAINING_UNAVAILABLE" in document["paths"][f"{API_PREFIX}/models/{{id}}/train"]["post"]["responses"]["503"]["description"]
+
+
+def test_a_dependency_timeout_is_documented_with_its_retry_after_header(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if "503" in operation["responses"]:
+            assert error_schema(operation, 503) == ERROR_REF, (method, path)
+            header = operation["responses"]["503"]["headers"]["Retry-After"]
+            assert header["schema"]["type"] == "integer" and header["description"], (method, path)
+
+
+def test_the_body_and_cursor_refusals_say_what_is_refused(document: dict[str, Any]) -> None:
+    """A body nested too deep or with a number too long for a parser is a 400 (api/json_limits.py); so is a cursor
+    the API did not sign for this query."""
+    score = document["paths"][f"{API_PREFIX}/score"]["post"]["responses"]["400"]["description"]
+    assert "MALFORMED_REQUEST" in score and "64 levels" in score and "4300 digits" in score
+    for path in ("/leads", "/audit/events"):
+        assert "INVALID_CURSOR" in document["paths"][f"{API_PREFIX}{path}"]["get"]["responses"]["400"]["description"], path
 
 
 def test_the_route_specific_table_names_only_real_routes() -> None:

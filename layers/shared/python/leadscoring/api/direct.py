@@ -18,8 +18,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from leadscoring.api.errors import internal_error, proxy_error, proxy_json
-from leadscoring.domain.errors import DomainError
+from leadscoring.api.errors import proxy_error_for, proxy_json
 
 # The route's work on its validated body: the response's JSON text, or a DomainError.
 Run = Callable[[dict[str, Any], Any, LambdaContext], str]
@@ -49,7 +48,5 @@ class DirectRoutes:
             return None
         try:
             return proxy_json(200, route.run(event, parsed, context))
-        except DomainError as exc:
-            return proxy_error(exc.status, exc.code, exc.message, exc.details)
-        except Exception:  # the resolver's last-resort handler, for the same reason
-            return internal_error()
+        except Exception as exc:  # answered as the resolver's exception handlers answer it
+            return proxy_error_for(exc)

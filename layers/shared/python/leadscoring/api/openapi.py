@@ -16,6 +16,8 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 import leadscoring.api.routers as routers_package
 from leadscoring import API_PREFIX
+from leadscoring.api.json_limits import MAX_DEPTH, MAX_DIGITS
+from leadscoring.domain.errors import DependencyTimeout
 from leadscoring.routes import ROUTES, Route, find
 from leadscoring.schemas.errors import ErrorResponse
 
@@ -29,11 +31,21 @@ WITH_KEY: dict[int, str] = {
     401: "UNAUTHORIZED: no API key, or an unknown one",
     403: "FORBIDDEN: the key's role may not call this operation",
 }
-# An operation with a request body: the size is checked before anything else, then the body is parsed as JSON.
+# Every operation that needs a key reads or writes DynamoDB, S3 or Step Functions (api/errors.py, data/aws.py).
+WITH_STORAGE: dict[int, str] = {
+    503: "DEPENDENCY_TIMEOUT: a service the API depends on did not answer in time; retry after the Retry-After seconds"
+}
+RETRY_AFTER = "Retry-After"
+# An operation with a request body: the size is checked before anything else, then the body's text (api/json_limits.py).
 WITH_BODY: dict[int, str] = {
-    400: "MALFORMED_REQUEST: the body is not JSON (or not UTF-8)",
+    400: (
+        "MALFORMED_REQUEST: the body is not JSON (or not UTF-8), is nested more than "
+        f"{MAX_DEPTH} levels deep, or has a number of more than {MAX_DIGITS} digits"
+    ),
     413: "PAYLOAD_TOO_LARGE: the body is over MAX_BODY_BYTES",
 }
+# A paged list: its cursor is signed (domain/cursor.py).
+CURSOR = "INVALID_CURSOR: `cursor` was not issued by this API for this tenant and query, or was altered"
 # An operation with a path parameter: another tenant's resource looks the same as a missing one.
 WITH_PATH_PARAMETER: dict[int, str] = {404: "NOT_FOUND: no such resource for this client"}
 
@@ -44,7 +56,7 @@ ROUTE_ERRORS: dict[tuple[str, str], dict[int, str]] = {
         409: "NO_ACTIVE_MODEL, CONCURRENT_UPDATE (the lead kept changing), or REQUEST_IN_PROGRESS (same Idempotency-Key)",
         503: "STORAGE_UNAVAILABLE: storing the score failed; retrying the same request is safe",
     },
-    ("GET", "/leads"): {400: "MALFORMED_REQUEST: `cursor` was not issued by this API for this query"},
+    ("GET", "/leads"): {400: CURSOR},
     ("POST", "/leads/{id}/conversion"): {
         409: "INVALID_TRANSITION, or CONCURRENT_UPDATE (the status changed meanwhile)",
         503: "STORAGE_UNAVAILABLE: recording the conversion failed; retrying is safe",
@@ -65,7 +77,7 @@ ROUTE_ERRORS: dict[tuple[str, str], dict[int, str]] = {
         409: "CONFLICT: no version could be claimed for this run; retry",
         503: "TRAINING_UNAVAILABLE: training is not configured here",
     },
-    ("GET", "/audit/events"): {400: "MALFORMED_REQUEST: `cursor` was not issued by this API for this query"},
+    ("GET", "/audit/events"): {400: CURSOR},
     ("POST", "/features"): {409: "FEATURE_EXISTS: a feature with this name exists (the catalog's included)"},
 }
 
@@ -130,7 +142,7 @@ def add_error_responses(document: dict[str, Any]) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in error_statuses(method.upper(), path, operation).items():
                     # Powertools' own responses (200, 422) stay as generated.
-                    responses.setdefault(str(status), error_response(description))
+                    responses.setdefault(str(status), error_response(description, retry_after=status == 503))
                 if "422" in responses:  # Powertools documents its own {"detail": [...]}; the API answers ErrorBody
                     responses["422"] = error_response("VALIDATION_ERROR: each offending field is named in `details`")
 
@@ -150,6 +162,7 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> dict[in
     for table in (
         EVERY_OPERATION,
         {**WITH_KEY, 403: forbidden_description(route)} if route is None or not route.public else {},
+        WITH_STORAGE if route is None or not route.public else {},
         WITH_BODY if "requestBody" in operation else {},
         WITH_PATH_PARAMETER if any(p.get("in") == "path" for p in operation.get("parameters", [])) else {},
         ROUTE_ERRORS.get((method, route.path), {}) if route is not None else {},
@@ -166,5 +179,16 @@ def forbidden_description(route: Route | None) -> str:
     return f"{WITH_KEY[403]} (allowed: {roles})"
 
 
-def error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_BODY}"}}}}
+def error_response(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_BODY}"}}},
+    }
+    if retry_after:  # a 503 DEPENDENCY_TIMEOUT says when to retry
+        response["headers"] = {
+            RETRY_AFTER: {
+                "description": f"Seconds to wait before sending the request again (DEPENDENCY_TIMEOUT: {DependencyTimeout.retry_after})",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        }
+    return response

@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadscoring.api.context import authorize
 from leadscoring.api.direct import DirectRoutes
-from leadscoring.api.errors import proxy_error, register_error_handlers
+from leadscoring.api.errors import proxy_error, proxy_error_for, register_error_handlers
+from leadscoring.api.json_limits import check_json_text
+from leadscoring.data.aws import lambda_time_limit
 from leadscoring.domain.errors import DomainError
 from leadscoring.settings import get_settings
 
@@ -26,10 +28,15 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
 
 
 def handle(app: APIGatewayRestResolver, direct: DirectRoutes, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Check size and role before the resolver, so a 413 or 403 is never masked by body validation; then a
-    direct route (api/direct.py) answers the request if it takes it, else the resolver."""
+    """Check size and role before the resolver, so a 413 or 403 is never masked by body validation; then the
+    body's nesting and numbers, which no parser is trusted with (api/json_limits.py); then a direct route
+    (api/direct.py) answers the request if it takes it, else the resolver. Every body goes through here.
+
+    AWS calls keep to the time the invocation has left (data/aws.py): a dependency too slow to answer in it is a
+    503 DEPENDENCY_TIMEOUT, answered before Lambda would stop the function."""
     body = event.get("body") or ""
-    if event.get("isBase64Encoded") and not _utf8(body):
+    text = _text(body, bool(event.get("isBase64Encoded")))
+    if text is None:
         # Powertools would fail decoding it (a 500); JSON is UTF-8.
         return proxy_error(
             400,
@@ -44,18 +51,25 @@ def handle(app: APIGatewayRestResolver, direct: DirectRoutes, event: dict[str, A
         )
     try:
         authorize(event)
+        check_json_text(text)
     except DomainError as exc:
         return proxy_error(exc.status, exc.code, exc.message, exc.details)
-    answer = direct.answer(event, context)
-    return answer if answer is not None else app.resolve(_as_json(event), context)
+    with lambda_time_limit(context):
+        try:
+            answer = direct.answer(event, context)
+            return answer if answer is not None else app.resolve(_as_json(event), context)
+        except Exception as exc:  # raised outside a route (the resolver's handlers answer a route's): the same answers
+            return proxy_error_for(exc)
 
 
-def _utf8(encoded: str | bytes) -> bool:
+def _text(body: str | bytes, base64_encoded: bool) -> str | None:
+    """The body as text, or None when it is not UTF-8."""
     try:
-        base64.b64decode(encoded, validate=True).decode("utf-8")
+        if base64_encoded:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        return body if isinstance(body, str) else body.decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return False
-    return True
+        return None
 
 
 def _as_json(event: dict[str, Any]) -> dict[str, Any]:

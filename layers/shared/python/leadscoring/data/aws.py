@@ -17,10 +17,9 @@ import boto3
 from botocore.config import Config
 
 from leadscoring.domain.errors import DependencyTimeout
+from leadscoring.settings import get_settings
 
 CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 10
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
 # What a handler keeps back from the time Lambda gives it: a connection still being opened when the limit comes
 # (CONNECT_TIMEOUT), then a second to answer.
 ANSWER_SECONDS = CONNECT_TIMEOUT + 1
@@ -29,6 +28,16 @@ MAX_BACKOFF = 20
 _THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"})
 
 _DEADLINE: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
+
+
+@cache
+def read_timeout() -> float:
+    """How long one attempt waits for its answer (Settings.aws_read_timeout_seconds)."""
+    return get_settings().aws_read_timeout_seconds
+
+
+def _config(**more: Any) -> Config:
+    return Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout(), **more)
 
 
 @contextmanager
@@ -65,7 +74,7 @@ def _within_limit(request: Any, **_: Any) -> None:
     if left <= 0:
         raise DependencyTimeout()
     # botocore's per-request read timeout (the connection pool keeps CONNECT_TIMEOUT); the context is this call's.
-    request.context["read_timeout"] = min(READ_TIMEOUT, left)
+    request.context["read_timeout"] = min(read_timeout(), left)
 
 
 def _retry_in_time(attempts: int, response: Any = None, caught_exception: Exception | None = None, **_: Any) -> None:
@@ -91,14 +100,14 @@ def _limited(client: Any) -> Any:
 
 @cache
 def dynamodb() -> Any:
-    resource = boto3.resource("dynamodb", config=_CONFIG)
+    resource = boto3.resource("dynamodb", config=_config())
     _limited(resource.meta.client)
     return resource
 
 
 @cache
 def dynamodb_client() -> Any:
-    return _limited(boto3.client("dynamodb", config=_CONFIG))
+    return _limited(boto3.client("dynamodb", config=_config()))
 
 
 @cache
@@ -106,7 +115,7 @@ def dynamodb_bulk_client() -> Any:
     """For scored leads' writes, whose request body is already written (data/item_writes.py): botocore would walk
     every attribute of every item to validate and serialize it again, several times the cost of scoring a lead.
     The body goes in after botocore has built its request and before it is signed."""
-    client = _limited(boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False))))
+    client = _limited(boto3.client("dynamodb", config=_config(parameter_validation=False)))
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", _written_body)
     client.meta.events.register("before-call.dynamodb.PutItem", _written_body)
     return client
@@ -134,20 +143,20 @@ def _written_body(params: dict[str, Any], **_: Any) -> None:
 
 @cache
 def s3() -> Any:
-    return _limited(boto3.client("s3", config=_CONFIG))
+    return _limited(boto3.client("s3", config=_config()))
 
 
 @cache
 def stepfunctions() -> Any:
-    return _limited(boto3.client("stepfunctions", config=_CONFIG))
+    return _limited(boto3.client("stepfunctions", config=_config()))
 
 
 @cache
 def secretsmanager() -> Any:
-    return _limited(boto3.client("secretsmanager", config=_CONFIG))
+    return _limited(boto3.client("secretsmanager", config=_config()))
 
 
 def reset() -> None:
     """Forget cached handles (tests that move between endpoints)."""
-    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions, secretsmanager):
+    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions, secretsmanager, read_timeout):
         factory.cache_clear()

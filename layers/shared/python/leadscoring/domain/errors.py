@@ -18,6 +18,7 @@ def field_errors(errors: list[Any], prefix: str = "") -> list[dict[str, Any]]:
 class DomainError(Exception):
     status = 400
     code = "BAD_REQUEST"
+    retry_after: int | None = None  # seconds, sent as the Retry-After header when set
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -33,6 +34,12 @@ class InvalidInput(DomainError):
 class MalformedRequest(DomainError):
     status = 400
     code = "MALFORMED_REQUEST"
+
+
+class InvalidCursor(MalformedRequest):
+    """A `cursor` this API did not issue for this tenant and query (altered, forged, another query's)."""
+
+    code = "INVALID_CURSOR"
 
 
 class Unauthorized(DomainError):
@@ -91,3 +98,15 @@ class StorageError(DomainError):
 class TrainingUnavailable(DomainError):
     status = 503
     code = "TRAINING_UNAVAILABLE"
+
+
+class DependencyTimeout(DomainError):
+    """DynamoDB, S3 or another service did not answer in time (or the function's own time ran out waiting for it):
+    nothing is wrong with the request, and the same request may be sent again after `retry_after` seconds."""
+
+    status = 503
+    code = "DEPENDENCY_TIMEOUT"
+    retry_after = 5
+
+    def __init__(self, message: str = "A service this request depends on did not answer in time; retry in a few seconds") -> None:
+        super().__init__(message)

@@ -19,7 +19,7 @@ from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.services.conversions import ConversionService
 from leadscoring.services.idempotent_scoring import IdempotentScoring
 from leadscoring.services.scoring import ScoringService
-from leadscoring.settings import get_settings
+from leadscoring.settings import cursor_key, get_settings
 
 if TYPE_CHECKING:
     from leadscoring.data.aggregates import AggregateStore
@@ -204,3 +204,4 @@ def reset() -> None:
         if callable(value) and hasattr(value, "cache_clear") and getattr(value, "__module__", None) == __name__:
             value.cache_clear()
     get_settings.cache_clear()
+    cursor_key.cache_clear()
