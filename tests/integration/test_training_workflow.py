@@ -43,7 +43,9 @@ def _csv(count: int, seed: int, converted_limit: int | None = None) -> bytes:
     return out.getvalue().encode()
 
 
-def _wait(api: Api, key: str, model_id: str, seconds: float = 180) -> dict[str, Any]:
+def _wait(api: Api, key: str, model_id: str, seconds: float = 600) -> dict[str, Any]:
+    """The model's detail once its newest run is over. A run takes seconds; a loaded machine (training in moto's
+    executor, in this process, beside the other worker) may take minutes, and this returns as soon as it is over."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         detail = api.get(f"/models/{model_id}", key).body
