@@ -53,9 +53,9 @@ def test_event_source_feeds_the_aggregator_with_partial_failures_and_a_dlq(
     assert mapping["FunctionName"] == {"Ref": function_ids[config.AGGREGATOR_FUNCTION]}
     assert "StreamArn" in str(mapping["EventSourceArn"])
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
-    assert mapping["BatchSize"] == config.AGGREGATOR_BATCH_SIZE == 100  # what one 100-item transaction group needs
+    assert mapping["BatchSize"] == config.AGGREGATOR_BATCH_SIZE == 1000  # groups of records share their counter writes
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["BisectBatchOnFunctionError"] is False  # redelivery starts where a group started
     assert mapping["MaximumRetryAttempts"] == config.AGGREGATOR_RETRY_ATTEMPTS
     assert mapping["MaximumRecordAgeInSeconds"] == config.AGGREGATOR_MAX_RECORD_AGE_HOURS * 3600
     assert mapping["ParallelizationFactor"] == 1  # a lead's records apply in stream order

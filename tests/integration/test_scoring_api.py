@@ -94,6 +94,8 @@ def test_score_stores_the_lead_and_its_decision(api: Api, tenant: Tenant, tables
 
     stored = api.get(f"/leads/{lead['id']}", tenant.analyst)
     assert stored.status == 200 and stored.body == lead
+    # As JSON text too: a whole-number baseline or attribute (1.0) reads back as it was answered, not as 1.
+    assert json.dumps(stored.body, sort_keys=True) == json.dumps(lead, sort_keys=True)
 
     [decision] = _decisions(tables, tenant.client_id, lead["id"])
     assert decision["model_id"] == MODEL_ID and decision["model_version"] == "1"

@@ -1,8 +1,12 @@
 """AggregateStore: the analytics counters, applied exactly once per stream record, read one item per day.
 
-Each stream record's delta is written in the same transaction as a marker for that record
-(attribute_not_exists), so a redelivered record is recognised and skipped instead of counted twice, and a
-counter never moves without its marker. A counter item holds its counters as one JSON attribute (name ->
+Records go in groups, and a group's deltas are written in the same transaction as one marker for the group
+(attribute_not_exists), keyed by the group's first record and holding how many records it applied. Lambda
+redelivers a shard's records from the first record not applied (the one reported failed, or the batch's first
+after a crash; BisectBatchOnFunctionError is off, so a batch is never cut anywhere else), in order, and groups
+are formed the same way from the same first record: a redelivered group finds its marker, skips the records it
+counts and applies the rest. A counter never moves without its marker, and a marker costs one write per group,
+not per record. A counter item holds its counters as one JSON attribute (name ->
 decimal string): it is read, summed with the deltas and put back under an optimistic version check (another
 shard's batch on the same day makes the check fail, and the group is re-read and retried). One attribute
 instead of hundreds keeps reads and writes cheap to serialize and free of expression-size limits. Records go in
@@ -30,6 +34,7 @@ MAX_TRANSACTION_ITEMS = 100
 # Lambda retries a stream record for at most the stream's 24 h retention; markers outlive that comfortably.
 MARKER_DAYS = 7
 CONFLICT_RETRIES = 8
+MAX_GROUP_RECORDS = 1000  # a group's records, whatever the batch size: its marker says how many it applied
 VERSION = "v"  # the optimistic-lock attribute of a counter item
 COUNTERS = "counters"  # the JSON attribute holding them
 
@@ -53,7 +58,7 @@ class _Group:
     totals: dict[BucketKey, Counters] = field(default_factory=dict)
 
     def fits(self, change: StreamChange) -> bool:
-        return len(set(self.totals) | set(change.delta)) + len(self.changes) + 1 <= MAX_TRANSACTION_ITEMS
+        return len(set(self.totals) | set(change.delta)) + 1 <= MAX_TRANSACTION_ITEMS and len(self.changes) < MAX_GROUP_RECORDS
 
     def add(self, change: StreamChange) -> None:
         self.changes.append(change)
@@ -86,6 +91,13 @@ def counters_of(item: dict[str, Any]) -> Counters:
 
 def marker_series(client_id: str | None, event_id: str) -> str:
     return f"{client_id or '-'}|applied|{event_id}"
+
+
+def _group_of(changes: Sequence[StreamChange]) -> _Group:
+    group = _Group()
+    for change in changes:
+        group.add(change)
+    return group
 
 
 class AggregateStore:
@@ -128,22 +140,22 @@ class AggregateStore:
                 if code != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                markers = len(group.changes)
-                applied = {group.changes[i].event_id for i, c in enumerate(reasons[:markers]) if c == "ConditionalCheckFailed"}
-                if applied:
-                    # A redelivery: those records are already counted; apply only the rest.
-                    rest = _Group()
-                    for change in group.changes:
-                        if change.event_id not in applied:
-                            rest.add(change)
-                    group = rest
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    # A redelivery: the group's first records are already counted; apply only the rest.
+                    group = _group_of(group.changes[self._applied(group.changes[0]) :])
                     continue
                 retryable = ("ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded")
-                if any(c in retryable for c in reasons[markers:]):
+                if any(c in retryable for c in reasons[1:]):  # after the marker, the counter items
                     time.sleep(min(0.02 * 2**attempt, 1.0))  # another batch moved the same day's counters: re-read
                     continue
                 return False
         return False
+
+    def _applied(self, first: StreamChange) -> int:
+        """How many records the group that began with `first` applied (its marker's count)."""
+        key = {"series": {"S": marker_series(first.client_id, first.event_id)}, "bucket": {"S": "applied"}}
+        item = aws.dynamodb_client().get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item") or {}
+        return int(item.get("records", {}).get("N", "0"))  # absent: nothing to skip (the write is retried)
 
     def _current(self, keys: list[BucketKey], consistent: bool = True) -> dict[BucketKey, dict[str, Any]]:
         """The counter items as they are now, by key; absent ones are missing."""
@@ -152,20 +164,21 @@ class AggregateStore:
 
     def _items(self, group: _Group, current: dict[BucketKey, dict[str, Any]]) -> list[dict[str, Any]]:
         expires = int((datetime.now(UTC) + timedelta(days=MARKER_DAYS)).timestamp())
+        first, last = group.changes[0], group.changes[-1]
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        "series": {"S": marker_series(c.client_id, c.event_id)},
+                        "series": {"S": marker_series(first.client_id, first.event_id)},
                         "bucket": {"S": "applied"},
-                        "sequence": {"S": c.sequence},
+                        "records": {"N": str(len(group.changes))},
+                        "sequence": {"S": f"{first.sequence}..{last.sequence}"},
                         "expires_at": {"N": str(expires)},
                     },
                     "ConditionExpression": "attribute_not_exists(series)",
                 }
             }
-            for c in group.changes
         ]
         for (series, day), delta in group.totals.items():
             before = current.get((series, day))

@@ -21,7 +21,7 @@ from leadscoring.data import aws
 from leadscoring.data.batch_get import batch_get
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.data.keys import lead_key, shard_of, shards
-from leadscoring.data.pages import merged_page, query_page
+from leadscoring.data.pages import merged_page, packed_positions, query_page, unpacked_positions
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent, AuditType
 
@@ -121,14 +121,15 @@ class AuditRepository:
             kwargs.update(IndexName="by_lead", KeyConditionExpression=Key("lead_key").eq(lead_key(client_id, lead_id)))
             resume = (start or {}).get("key") or None
             entries, last_key = query_page(table, kwargs, limit, resume, lambda i: {k: i[k] for k in ("shard", "event_key", "lead_key")})
-            position = {"client_id": client_id, "key": last_key} if last_key else None
+            position: dict[str, Any] | None = {"client_id": client_id, "key": last_key} if last_key else None
         else:
             queries = {s: {**kwargs, "KeyConditionExpression": Key("shard").eq(s)} for s in shards(client_id)}
-            resume = (start or {}).get("shards")
+            resume = unpacked_positions((start or {}).get("shards"), list(queries), ("event_key",))
             entries, positions = merged_page(
                 table, queries, limit, resume, lambda i: {k: i[k] for k in ("shard", "event_key")}, lambda i: i["event_key"]
             )
-            position = {"client_id": client_id, "shards": positions} if positions else None
+            packed = packed_positions(positions, ("event_key",))
+            position = {"client_id": client_id, "shards": packed} if positions else None
         if lead_id:  # the index holds keys and types: the events themselves, in the index's order
             found = self.get_many(client_id, [str(e["event_key"]) for e in entries])
             events = [found[str(e["event_key"])] for e in entries if str(e["event_key"]) in found]

@@ -16,7 +16,7 @@ from leadscoring.data.batch_get import batch_get
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.data.item_writes import put_items, put_items_if_unchanged
 from leadscoring.data.keys import lead_item_key, shards
-from leadscoring.data.pages import merged_page
+from leadscoring.data.pages import merged_page, packed_positions, unpacked_positions
 from leadscoring.data.wire_text import fields_text
 from leadscoring.domain.cursor import decode_cursor, encode_cursor
 from leadscoring.schemas.audit import AuditEvent
@@ -140,10 +140,13 @@ class LeadRepository:
         for s in shards(client_id):
             key = Key("shard").eq(s)
             queries[s] = {**kwargs, "IndexName": index, "KeyConditionExpression": key & sort if sort is not None else key}
-        entries, positions = merged_page(table, queries, limit, (start or {}).get("shards"), _index_key(index), _order(index))
+        fields = _position_fields(index)
+        resume = unpacked_positions((start or {}).get("shards"), list(queries), fields)
+        entries, positions = merged_page(table, queries, limit, resume, _index_key(index), _order(index))
         found = self.get_many(client_id, [str(e["id"]) for e in entries], explained=True)
         leads = [found[str(e["id"])] for e in entries if str(e["id"]) in found]
-        return leads, encode_cursor({"client_id": client_id, "shards": positions} if positions else None, query_shape)
+        position = {"client_id": client_id, "shards": packed_positions(positions, fields)} if positions else None
+        return leads, encode_cursor(position, query_shape)
 
 
 _RECORD_FIELDS = (
@@ -187,9 +190,14 @@ def _index_key(index: str) -> Any:
     return lambda item: {"shard": item["shard"], "id": item["id"], sort: item[sort]}
 
 
+def _position_fields(index: str) -> tuple[str, ...]:
+    return ("id", "score" if index == "by_score" else "created_at")
+
+
 def _order(index: str) -> Any:
-    # by_score: the score, then the newest first among equal scores (created_at is in its entries).
-    return (lambda item: (item["score"], item["created_at"])) if index == "by_score" else (lambda item: item["created_at"])
+    # The index's own sort key alone: among equal keys each shard's own order must be kept (the merge is stable).
+    sort = "score" if index == "by_score" else "created_at"
+    return lambda item: item[sort]
 
 
 def lead_to_item(lead: Lead, decision_id: str | None = None) -> dict[str, Any]:

@@ -34,6 +34,10 @@ def _attribute_value(value: Any) -> Any:
     kind = type(value)
     if value is None or kind is bool:
         return value
+    if kind is float and value.is_integer() and abs(value) <= MAX_MAGNITUDE:
+        # A whole number is an int: DynamoDB keeps 7.0 as 7, so a lead (or a factor's baseline) reads back as it was
+        # answered, and the same lead sent as 7 or 7.0 has one input hash.
+        return int(value)
     if kind is int or kind is float:
         try:
             magnitude = abs(float(value))

@@ -22,7 +22,7 @@ def list_events(
     type: Annotated[AuditType | None, Query()] = None,
     lead_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> AuditPage:
     principal = principal_of(router.current_event.raw_event)
     items, next_cursor = audit_repository().list(principal.client_id, type, lead_id, limit, cursor)

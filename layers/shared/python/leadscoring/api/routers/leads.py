@@ -63,7 +63,7 @@ def list_leads(
     conversion_status: Annotated[ConversionStatus | None, Query()] = None,
     source: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> LeadPage:
     if min_score is not None and max_score is not None and min_score > max_score:
         raise InvalidInput("min_score is above max_score", [{"field": "min_score", "message": "must be <= max_score"}])
