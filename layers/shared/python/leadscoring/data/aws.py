@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import cache
 from typing import Any
 
@@ -40,25 +40,28 @@ def _config(**more: Any) -> Config:
     return Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout(), **more)
 
 
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
+class time_limit:  # a context manager, named as a function (a class: a few µs less than @contextmanager per request)
     """AWS calls made in this block (through these handles) are over within `seconds` of its start, retries
     included, or raise DependencyTimeout: no attempt starts after the limit, an attempt reads for no longer than
     what is left, and no retry waits past it. Only opening a connection may overrun, by CONNECT_TIMEOUT at most.
     None: no limit. A limit inside another keeps the earlier of the two."""
-    if seconds is None:
-        yield
-        return
-    outer = _DEADLINE.get()
-    deadline = time.monotonic() + seconds
-    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._seconds is not None:
+            outer, deadline = _DEADLINE.get(), time.monotonic() + self._seconds
+            self._token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
+
+    def __exit__(self, *_: object) -> None:
+        if self._token is not None:
+            _DEADLINE.reset(self._token)
+            self._token = None
 
 
-def lambda_time_limit(context: Any) -> Any:
+def lambda_time_limit(context: Any) -> time_limit:
     """time_limit for a Lambda handler: the time its invocation has left (the context's), less ANSWER_SECONDS to
     answer with; no limit for a context that does not say."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
