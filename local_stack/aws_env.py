@@ -8,14 +8,14 @@ import os
 from moto.server import ThreadedMotoServer
 
 from leadscoring.resources import local_environment
-from local_stack import moto_transactions
+from local_stack import moto_patches
 
 
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """A moto server on loopback; port 0 picks a free one."""
     # moto's werkzeug logs every S3/DynamoDB call; the gateway logs its own requests instead.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto_transactions.install()  # item-level rollback: moto's whole-table copies make bulk writes quadratic
+    moto_patches.install()  # local_stack/moto_*.py, each saying what it changes and why
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound = server.get_host_and_port()

@@ -5,8 +5,9 @@ the same item can both pass their condition (a lost update DynamoDB never allows
 backend holds one lock. And moto (5.2) prepares each TransactWriteItems for rollback by deep-copying every table it touches, stream
 records included: O(table) per transaction, so storing thousands of leads (each with its decision, each
 conversion, each aggregate update) becomes quadratic and requests start timing out. Here the rollback
-snapshot holds only the items the transaction touches and the stream's length, which restores exactly the
-same state: the touched items as they were, and no stream records for a cancelled transaction.
+snapshot holds only the items the transaction touches (a copy only for an Update, which changes the stored item
+in place) and the stream's length, which restores exactly the same state: the touched items as they were, and no
+stream records for a cancelled transaction.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             current = table.get_item(*key)
         except Exception:  # noqa: S112  # an invalid key: moto's own validation reports it, with nothing written
             continue
-        touched.append((table, key[0], key[1], copy.deepcopy(current)))
+        # Put and Delete replace or drop the stored Item and never change it; only Update changes it in place.
+        touched.append((table, key[0], key[1], copy.deepcopy(current) if "Update" in entry else current))
         if table.stream_shard is not None:
             streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
     try:
