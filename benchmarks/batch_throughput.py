@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.in_memory_storage import InMemoryBatchFiles, InMemoryBatchJobs, InMemoryLeadRepository, InMemoryTenants
+from fakes.storage import InMemoryBatchFiles, InMemoryBatchJobs, InMemoryLeadRepository, InMemoryTenants
 from leadscoring.data.audit import decision_item
 from leadscoring.data.batch_jobs import JobRecord
 from leadscoring.data.leads import lead_to_item
@@ -140,7 +140,7 @@ def chunk_payloads(rows: Sequence[dict[str, str]], scored_at: datetime) -> list[
 
 
 def score_file(rows: Sequence[dict[str, str]], trained: TrainedModel, *, explained: bool) -> dict[str, Any]:
-    metadata = trained.metadata if explained else {k: v for k, v in trained.metadata.items() if k != "baselines"}
+    metadata = trained.metadata if explained else trained.metadata.model_copy(update={"baselines": None})
     leads = ItemBuildingLeads()
     tenants = InMemoryTenants(leads)
     tenants.add("bench", "m", trained.onnx_bytes, metadata, default_features())

@@ -40,8 +40,9 @@ def import_score_function() -> Any:
 
 def load_onnx(model_dir: Path) -> Any:
     from leadscoring.inference.onnx_model import load_model
+    from leadscoring.schemas.model_metadata import ModelMetadata
 
-    metadata = json.loads((model_dir / "metadata.json").read_text())
+    metadata = ModelMetadata.from_json((model_dir / "metadata.json").read_bytes())  # as the registry reads it
     return load_model("cold", "1", (model_dir / "model.onnx").read_bytes(), metadata)
 
 

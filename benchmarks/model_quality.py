@@ -149,19 +149,22 @@ def product_scores(excluded: list[str]) -> tuple[dict[str, Any], dict[str, dict[
         served = load_model("benchmark", "1", trained.onnx_bytes, trained.metadata)
         auc = float(roc_auc_score(y[holdout], served.predict_proba(holdout_rows)))
         metadata = trained.metadata
+        metrics, timings, found = metadata.metrics, metadata.timings, metadata.search
+        # What today's trainer always records (an older stored version may lack them).
+        assert metrics.roc_auc is not None and metrics.brier_score is not None and timings is not None and found is not None
         out[model_type] = {
             "roc_auc": round(auc, 4),
             "train_seconds": round(seconds, 2),
-            "train_seconds_by_stage": metadata["timings"],
-            "trainer_reported_roc_auc": round(metadata["metrics"]["roc_auc"], 4),
-            "brier_score": round(metadata["metrics"]["brier_score"], 4),
-            "onnx_parity_max_abs_diff": metadata["onnx_parity_max_abs_diff"],
+            "train_seconds_by_stage": timings.model_dump(),
+            "trainer_reported_roc_auc": round(metrics.roc_auc, 4),
+            "brier_score": round(metrics.brier_score, 4),
+            "onnx_parity_max_abs_diff": metadata.onnx_parity_max_abs_diff,
             "onnx_megabytes": round(len(trained.onnx_bytes) / 1e6, 2),
-            "chosen_parameters": metadata["parameters"],
-            "search": [{"params": c["params"], "cv_roc_auc": c["cv_roc_auc"]} for c in metadata["search"]["candidates"]],
-            "candidates_not_tried": metadata["search"]["not_tried"],
+            "chosen_parameters": metadata.parameters,
+            "search": [{"params": c.params, "cv_roc_auc": c.cv_roc_auc} for c in found.candidates],
+            "candidates_not_tried": found.not_tried,
         }
-        log(f"product {model_type}: ROC-AUC {auc:.4f} in {seconds:.1f}s, parity {metadata['onnx_parity_max_abs_diff']:.1e}")
+        log(f"product {model_type}: ROC-AUC {auc:.4f} in {seconds:.1f}s, parity {metadata.onnx_parity_max_abs_diff:.1e}")
     return about, out
 
 

@@ -45,8 +45,9 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from benchmarks.batch_throughput import batch_throughput
-from benchmarks.in_memory_storage import InMemoryTenants, installed
 from benchmarks.stdout_redirect import stdout_discarded
+from fakes.storage import InMemoryTenants
+from fakes.wiring import installed
 from leadscoring import API_PREFIX
 from leadscoring.data.leads import LeadRepository
 from leadscoring.demo_data import generate
@@ -58,6 +59,7 @@ from leadscoring.routes import Role
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import AttributeValue, ConversionStatus, Lead, LeadInput
 from leadscoring.schemas.model import ModelType
+from leadscoring.schemas.model_metadata import ModelMetadata
 from leadscoring.settings import get_settings
 from leadscoring.training.trainer import TrainedModel, frame_of, train_model
 from local_stack.gateway import LocalGateway, load_function
@@ -150,18 +152,24 @@ def train_models() -> dict[ModelType, TrainedModel]:
         seconds = time.perf_counter() - started
         changed = single_threaded(trained.pipeline)
         out[model_type] = trained
-        auc = trained.metadata["metrics"]["roc_auc"]
+        auc = holdout_roc_auc(trained)
         log(f"trained {model_type} in {seconds:.1f}s (ROC-AUC {auc:.3f}); n_jobs=1 on {', '.join(sorted(set(changed)))}")
     return out
 
 
+def holdout_roc_auc(trained: TrainedModel) -> float:
+    auc = trained.metadata.metrics.roc_auc
+    assert auc is not None  # None only for a holdout of one outcome
+    return auc
+
+
 def schema_of(trained: TrainedModel) -> list[tuple[str, Any]]:
-    return [(f["name"], f["type"]) for f in trained.metadata["feature_schema"]]
+    return list(trained.metadata.feature_types())
 
 
-def without_baselines(metadata: dict[str, Any]) -> dict[str, Any]:
+def without_baselines(metadata: ModelMetadata) -> ModelMetadata:
     """The same model, recorded without training baselines: it scores without explanations."""
-    return {k: v for k, v in metadata.items() if k != "baselines"}
+    return metadata.model_copy(update={"baselines": None})
 
 
 # -- timing ----------------------------------------------------------------------------------------
@@ -487,7 +495,7 @@ def cold_init(models: dict[ModelType, TrainedModel]) -> dict[str, Any]:
             model_dir = dirs[model_type] = Path(tmp) / model_type
             model_dir.mkdir()
             (model_dir / "model.onnx").write_bytes(trained.onnx_bytes)
-            (model_dir / "metadata.json").write_text(json.dumps(trained.metadata))
+            (model_dir / "metadata.json").write_bytes(trained.metadata.to_json())
             (model_dir / "model.pkl").write_bytes(pickle.dumps(trained.pipeline))
         for model_type, model_dir in dirs.items():
             onnx_runs, sklearn_runs = [], []
@@ -595,7 +603,7 @@ def run() -> dict[str, Any]:
         "models": {
             "trained_on": f"generate({TRAINING_LEADS}) demo leads (seed {TRAINING_SEED}), time_budget_seconds={TRAINING_BUDGET_SECONDS}",
             "features": len(default_features()),
-            "roc_auc": {m: round(t.metadata["metrics"]["roc_auc"], 4) for m, t in models.items()},
+            "roc_auc": {m: round(holdout_roc_auc(t), 4) for m, t in models.items()},
             "seconds": round(trained_at - started, 1),
         },
         **parts,

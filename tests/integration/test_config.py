@@ -103,7 +103,10 @@ def test_a_model_swap_shows_on_the_next_score(api: Api, fresh: Tenant, tables: T
     assert before.status == 200 and before.body["model_version"] == "1"
 
     registry.register(
-        fresh.client_id, v1.model_copy(update={"version": "2", "name": "Challenger"}), onnx_bytes, {**metadata, "version": "2"}
+        fresh.client_id,
+        v1.model_copy(update={"version": "2", "name": "Challenger"}),
+        onnx_bytes,
+        metadata.model_copy(update={"version": "2"}),
     )
     # Registered is not deployed: scoring stays on v1 until activation.
     assert api.post("/score", fresh.integration, body=lead).body["model_version"] == "1"

@@ -23,6 +23,7 @@ from leadscoring.domain.errors import MalformedRequest, StorageError, VersionExi
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import Lead, LeadAttributes
 from leadscoring.schemas.model import ActiveModel, ScoringConfig, ScoringModel, Thresholds
+from leadscoring.schemas.model_metadata import ModelMetadata
 from leadscoring.services import wiring
 
 from .conftest import MODEL_ID, SEEDED_LEADS, Tenant
@@ -364,7 +365,7 @@ class Registered:
     client_id: str
     model: ScoringModel
     onnx_bytes: bytes
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
 
 
 @pytest.fixture
@@ -383,20 +384,25 @@ def test_registry_register_list_and_load(registered: Registered) -> None:
     assert registry.list_versions(f"reg-{uuid.uuid4().hex[:8]}") == []
     client_id, model, onnx_bytes, metadata = registered.client_id, registered.model, registered.onnx_bytes, registered.metadata
     second = model.model_copy(update={"version": "2", "name": "Second"})
-    registry.register(client_id, second, onnx_bytes, {**metadata, "version": "2"})
+    registry.register(client_id, second, onnx_bytes, metadata.model_copy(update={"version": "2"}))
 
     versions = registry.list_versions(client_id)
     assert sorted((v.id, v.version) for v in versions) == [(MODEL_ID, "1"), (MODEL_ID, "2")]
     assert registry.get_version(client_id, MODEL_ID, "2") == second
     assert registry.get_version(client_id, MODEL_ID, "3") is None
-    assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, json.loads(json.dumps(metadata, default=str)))
+    assert registry.load_artifact(client_id, MODEL_ID, "1") == (onnx_bytes, metadata)
+    assert registry.load_metadata(client_id, MODEL_ID, "2").version == "2"
+
+
+def impostor(metadata: ModelMetadata) -> ModelMetadata:
+    return metadata.model_copy(update={"created_by": "impostor", "feature_schema": []})
 
 
 def test_registry_refuses_to_register_the_same_version_twice(registered: Registered) -> None:
     registry = wiring.model_registry()
     with pytest.raises(VersionExists):
         registry.register(
-            registered.client_id, registered.model.model_copy(update={"name": "Impostor"}), b"not a model", {"feature_schema": []}
+            registered.client_id, registered.model.model_copy(update={"name": "Impostor"}), b"not a model", impostor(registered.metadata)
         )
 
     stored = registry.get_version(registered.client_id, MODEL_ID, "1")
@@ -406,10 +412,9 @@ def test_registry_refuses_to_register_the_same_version_twice(registered: Registe
 def test_a_refused_re_registration_leaves_the_artifact_untouched(registered: Registered) -> None:
     registry = wiring.model_registry()
     with pytest.raises(VersionExists):
-        registry.register(registered.client_id, registered.model, b"not a model", {"feature_schema": []})
+        registry.register(registered.client_id, registered.model, b"not a model", impostor(registered.metadata))
 
-    expected = (registered.onnx_bytes, json.loads(json.dumps(registered.metadata, default=str)))
-    assert registry.load_artifact(registered.client_id, MODEL_ID, "1") == expected
+    assert registry.load_artifact(registered.client_id, MODEL_ID, "1") == (registered.onnx_bytes, registered.metadata)
 
 
 # -- ConfigRepository -----------------------------------------------------------------------------------------

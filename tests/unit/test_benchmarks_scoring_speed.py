@@ -10,8 +10,9 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks.batch_throughput import chunk_payloads, item_reader_rows, score_file
-from benchmarks.in_memory_storage import InMemoryLeadRepository, InMemoryTenants, installed
 from benchmarks.scoring_speed import environment, score_event, settings_environment
+from fakes.storage import InMemoryLeadRepository, InMemoryTenants
+from fakes.wiring import installed
 from leadscoring.demo_data import generate
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.feature_catalog import default_features
@@ -20,23 +21,24 @@ from leadscoring.inference.onnx_model import load_model
 from leadscoring.routes import Role
 from leadscoring.schemas.lead import LeadInput
 from leadscoring.services import wiring
-from leadscoring.training.trainer import train_model
+from leadscoring.training.trainer import TrainedModel, train_model
 from leadscoring.workflows.batch import CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained() -> TrainedModel:
     leads = generate(400, seed=31)
     rows = [flatten(LeadInput.model_validate(d.lead).attributes) for d in leads]
     return train_model(rows, [d.converted for d in leads], default_features(), "m", "1", "n", created_by="t", time_budget_seconds=0)
 
 
-def test_installed_fakes_are_what_the_score_route_calls_and_the_wiring_is_restored(trained):
+def test_installed_fakes_are_what_the_score_route_calls_and_the_wiring_is_restored(trained: TrainedModel) -> None:
     # The route calls wiring.idempotent_scoring() (the handler itself opens X-Ray's UDP socket on import,
     # so it is run by the benchmark, which checks every response, not here).
-    tenants = InMemoryTenants()
+    leads = InMemoryLeadRepository()
+    tenants = InMemoryTenants(leads)
     tenants.add("c1", "m", trained.onnx_bytes, trained.metadata, default_features())
     original = wiring.scoring_service
     lead_input = LeadInput.model_validate(generate(1, seed=32)[0].lead)
@@ -46,11 +48,11 @@ def test_installed_fakes_are_what_the_score_route_calls_and_the_wiring_is_restor
     expected = load_model("m", "1", trained.onnx_bytes, trained.metadata).predict_proba([flatten(lead_input.attributes)])
     assert lead.score == pytest.approx(float(expected[0]) * 100, abs=0.006)
     assert lead.explanation is not None
-    assert isinstance(tenants.leads, InMemoryLeadRepository) and tenants.leads.decisions == 1
+    assert leads.decisions == 1
     assert wiring.scoring_service is original
 
 
-def test_a_rest_event_for_score_carries_the_body_and_the_principal():
+def test_a_rest_event_for_score_carries_the_body_and_the_principal() -> None:
     body = generate(1, seed=33)[0].lead
     event = score_event("c1", body)
     assert (event["httpMethod"], event["resource"]) == ("POST", "/api/v1/leadscoring/score")
@@ -58,9 +60,9 @@ def test_a_rest_event_for_score_carries_the_body_and_the_principal():
     assert event["requestContext"]["authorizer"]["client_id"] == "c1"
 
 
-def test_cold_init_probe_reports_each_step(trained, tmp_path):
+def test_cold_init_probe_reports_each_step(trained: TrainedModel, tmp_path: Path) -> None:
     (tmp_path / "model.onnx").write_bytes(trained.onnx_bytes)
-    (tmp_path / "metadata.json").write_text(json.dumps(trained.metadata))
+    (tmp_path / "metadata.json").write_bytes(trained.metadata.to_json())
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "cold_init_probe.py"), "function-onnx", str(tmp_path)],
         capture_output=True,
@@ -73,11 +75,11 @@ def test_cold_init_probe_reports_each_step(trained, tmp_path):
     assert figures["total"] == pytest.approx(figures["function_imports"] + figures["model_load"])
 
 
-def test_an_unknown_section_is_refused():
+def test_an_unknown_section_is_refused() -> None:
     assert main(["no_such_section"]) == 2
 
 
-def test_the_batch_figure_runs_the_workers_chunks_as_the_map_sends_them(trained):
+def test_the_batch_figure_runs_the_workers_chunks_as_the_map_sends_them(trained: TrainedModel) -> None:
     rows = item_reader_rows(600, seed=34)
     assert set(rows[0]) >= {"email", "name", "source", "page_views"} and all(isinstance(v, str) for v in rows[0].values())
     payloads = chunk_payloads(rows, datetime(2026, 11, 26, tzinfo=UTC))

@@ -3,10 +3,11 @@
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from benchmarks.in_memory_storage import InMemoryLeadRepository, InMemoryTenants
+from fakes.storage import InMemoryLeadRepository, InMemoryTenants
 from leadscoring.data.audit import file_row_event_id
 from leadscoring.data.leads import lead_to_item
 from leadscoring.demo_data import generate
@@ -16,10 +17,10 @@ from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
 from leadscoring.routes import Role
 from leadscoring.schemas.audit import AuditEvent
-from leadscoring.schemas.lead import ConversionStatus, FeatureFamily, Lead, LeadInput
+from leadscoring.schemas.lead import AttributeValue, ConversionStatus, FeatureFamily, Lead, LeadInput
 from leadscoring.schemas.model import ScoringFeature
 from leadscoring.services.file_rows import FileRows, ResultRow, RowError, ScoredRows
-from leadscoring.training.trainer import train_model
+from leadscoring.training.trainer import TrainedModel, train_model
 
 SCORED_AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -37,25 +38,30 @@ class RecordingLeads(InMemoryLeadRepository):
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained() -> TrainedModel:
     leads = generate(400, seed=41)
     rows = [flatten(LeadInput.model_validate(d.lead).attributes) for d in leads]
     return train_model(rows, [d.converted for d in leads], default_features(), "m", "1", "n", created_by="t", time_budget_seconds=0)
 
 
 @pytest.fixture
-def tenants(trained):
-    tenants = InMemoryTenants(RecordingLeads())
+def leads() -> RecordingLeads:
+    return RecordingLeads()
+
+
+@pytest.fixture
+def tenants(trained: TrainedModel, leads: RecordingLeads) -> InMemoryTenants:
+    tenants = InMemoryTenants(leads)
     tenants.add("c1", "m", trained.onnx_bytes, trained.metadata, default_features())
     return tenants
 
 
 @pytest.fixture
-def file_rows(tenants):
+def file_rows(tenants: InMemoryTenants) -> FileRows:
     return FileRows(tenants.service(config_cache_seconds=60.0))
 
 
-def csv_row(body: dict) -> dict[str, str]:
+def csv_row(body: dict[str, Any]) -> dict[str, str]:
     """A lead as one CSV line reads: every value text, missing ones empty."""
     row = {k: "" if body.get(k) is None else str(body[k]) for k in ("email", "name", "phone", "company", "source", "external_id")}
     for values in body.get("attributes", {}).values():
@@ -64,19 +70,19 @@ def csv_row(body: dict) -> dict[str, str]:
     return row
 
 
-def score(file_rows: FileRows, rows: list[dict], first_row: int = 1, job_id: str = "job-1") -> ScoredRows:
+def score(file_rows: FileRows, rows: list[dict[str, Any]], first_row: int = 1, job_id: str = "job-1") -> ScoredRows:
     return file_rows.score_rows("c1", rows, first_row=first_row, job_id=job_id, scored_at=SCORED_AT, key_id="key_1")
 
 
-def stored(tenants: InMemoryTenants, lead_id: str) -> Lead:
-    return tenants.leads.leads[("c1", lead_id)]  # type: ignore[attr-defined]
+def stored(leads: InMemoryLeadRepository, lead_id: str) -> Lead:
+    return leads.leads[("c1", lead_id)]
 
 
-def test_a_csv_row_is_stored_as_the_api_stores_the_same_lead(tenants, file_rows):
+def test_a_csv_row_is_stored_as_the_api_stores_the_same_lead(tenants: InMemoryTenants, leads: RecordingLeads, file_rows: FileRows) -> None:
     bodies = [d.lead for d in generate(5, seed=42)]
     scored = score(file_rows, [csv_row(b) for b in bodies])
     assert scored.errors == []
-    from_file = [lead_to_item(stored(tenants, r.lead_id)) for r in scored.results]
+    from_file = [lead_to_item(stored(leads, r.lead_id)) for r in scored.results]
     api = tenants.service(config_cache_seconds=60.0)
     principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
     times = ("created_at", "updated_at", "scored_at")  # the API's are now, the file's the job's time
@@ -89,18 +95,18 @@ def test_a_csv_row_is_stored_as_the_api_stores_the_same_lead(tenants, file_rows)
         assert item["scored_at"] == "2026-11-26T12:00:00Z"
 
 
-def test_nested_jsonl_rows_follow_the_api_schema(file_rows):
+def test_nested_jsonl_rows_follow_the_api_schema(file_rows: FileRows) -> None:
     body = generate(1, seed=43)[0].lead
     scored = score(file_rows, [body, {**body, "email": "second@example.org", "external_id": None}])
     assert scored.errors == [] and len(scored.results) == 2
 
 
-def test_a_file_with_no_feature_columns_is_scored(file_rows):
+def test_a_file_with_no_feature_columns_is_scored(file_rows: FileRows) -> None:
     scored = score(file_rows, [{"email": "only@example.org", "name": "Only Identity", "source": "web"}])
     assert scored.errors == [] and len(scored.results) == 1
 
 
-def test_bad_rows_get_the_api_messages_and_good_rows_are_scored_regardless(file_rows):
+def test_bad_rows_get_the_api_messages_and_good_rows_are_scored_regardless(file_rows: FileRows) -> None:
     good = csv_row(generate(1, seed=44)[0].lead)
     rows = [
         {**good, "email": "not-an-email"},
@@ -127,7 +133,7 @@ def test_bad_rows_get_the_api_messages_and_good_rows_are_scored_regardless(file_
     assert [r.row for r in scored.results] == [16]
 
 
-def test_a_repeated_identity_in_one_chunk_is_refused(file_rows):
+def test_a_repeated_identity_in_one_chunk_is_refused(file_rows: FileRows) -> None:
     row = csv_row(generate(1, seed=45)[0].lead)
     scored = score(file_rows, [row, {**row, "name": "Someone Else"}])
     assert len(scored.results) == 1
@@ -136,17 +142,17 @@ def test_a_repeated_identity_in_one_chunk_is_refused(file_rows):
     ]
 
 
-def test_an_unknown_column_refuses_its_row_with_the_apis_message(file_rows):
+def test_an_unknown_column_refuses_its_row_with_the_apis_message(file_rows: FileRows) -> None:
     row = {**csv_row(generate(1, seed=50)[0].lead), "shoe_size": "42"}
     assert score(file_rows, [row]).errors == [RowError(1, "shoe_size", "is not a defined feature", "unknown_feature")]
     assert score(file_rows, [{**row, "shoe_size": ""}]).errors == []  # an empty cell sends nothing
 
 
-def test_decision_records_are_keyed_by_job_and_row_so_a_retry_rewrites_them(tenants, file_rows):
+def test_decision_records_are_keyed_by_job_and_row_so_a_retry_rewrites_them(leads: RecordingLeads, file_rows: FileRows) -> None:
     rows = [csv_row(d.lead) for d in generate(3, seed=46)]
     score(file_rows, rows, first_row=101)
     score(file_rows, rows, first_row=101)
-    records = tenants.leads.records
+    records = leads.records
     keys = [d.event_id for d in records]
     assert keys[:3] == keys[3:] and len(set(keys)) == 3
     assert keys[0] == file_row_event_id("job-1", 101, SCORED_AT) == "2026-11-26T12:00:00.000000Z#job-1#000000101"
@@ -155,29 +161,33 @@ def test_decision_records_are_keyed_by_job_and_row_so_a_retry_rewrites_them(tena
     assert [d.details["updated_existing"] for d in records] == [False] * 3 + [True] * 3
 
 
-def test_a_stored_lead_keeps_its_conversion_state_and_creation_time(tenants, file_rows):
+def test_a_stored_lead_keeps_its_conversion_state_and_creation_time(
+    tenants: InMemoryTenants, leads: RecordingLeads, file_rows: FileRows
+) -> None:
     body = generate(1, seed=51)[0].lead
     principal = Principal(client_id="c1", role=Role.INTEGRATION, key_id="key_1")
     earlier = tenants.service(config_cache_seconds=60.0).score_lead(principal, LeadInput.model_validate(body))
-    tenants.leads.leads[("c1", earlier.id)] = earlier.model_copy(update={"conversion_status": "converted", "revenue": 1200.5})
+    leads.leads[("c1", earlier.id)] = earlier.model_copy(update={"conversion_status": "converted", "revenue": 1200.5})
     [result] = score(file_rows, [csv_row(body)]).results
-    item = lead_to_item(stored(tenants, result.lead_id))
+    item = lead_to_item(stored(leads, result.lead_id))
     assert (item["conversion_status"], item["revenue"]) == ("converted", Decimal("1200.5"))
     assert item["created_at"] == lead_to_item(earlier)["created_at"] and item["scored_at"] == "2026-11-26T12:00:00Z"
 
 
-def test_a_date_feature_counts_days_up_to_the_jobs_time():
+def test_a_date_feature_counts_days_up_to_the_jobs_time() -> None:
     features = [
         ScoringFeature(name="page_views", type="numerical", family=FeatureFamily.BEHAVIORAL),
         ScoringFeature(name="last_visit", type="numerical", family=FeatureFamily.ENGAGEMENT, transformation="days_since"),
     ]
-    rows, labels = [], []
+    rows: list[dict[str, AttributeValue]] = []
+    labels: list[bool] = []
     for i in range(300):
         days = i % 60
         rows.append({"page_views": float(i % 17), "last_visit": (SCORED_AT - timedelta(days=days)).date().isoformat()})
         labels.append(days < 20 if i % 7 else days >= 20)
     trained = train_model(rows, labels, features, "d", "1", "n", created_by="t", time_budget_seconds=0, importance_repeats=1, n_jobs=1)
-    tenants = InMemoryTenants()
+    leads = InMemoryLeadRepository()
+    tenants = InMemoryTenants(leads)
     tenants.add("c1", "d", trained.onnx_bytes, trained.metadata, features)
     service = FileRows(tenants.service(config_cache_seconds=60.0))
     base = {"email": "a@x.org", "name": "A", "source": "web"}
@@ -195,8 +205,8 @@ def test_a_date_feature_counts_days_up_to_the_jobs_time():
         [{"page_views": 5, "last_visit": "2026-11-20"}, {"page_views": 5, "last_visit": "2026-09-01T08:00:00Z"}], SCORED_AT
     )
     assert [r.score for r in scored.results] == [round(float(p) * 100, 2) for p in expected]
-    assert stored(tenants, scored.results[0].lead_id).attributes.engagement == {"last_visit": "2026-11-20"}
+    assert stored(leads, scored.results[0].lead_id).attributes.engagement == {"last_visit": "2026-11-20"}
 
 
-def test_result_rows_are_in_the_results_files_column_order():
+def test_result_rows_are_in_the_results_files_column_order() -> None:
     assert ResultRow._fields == RESULT_COLUMNS  # the worker writes them to the results file as they are

@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from leadscoring.domain import monitoring as m
+from leadscoring.schemas.model_metadata import BinsReference, CalibrationBin, CategoriesReference
 
 
 def test_psi_is_the_textbook_sum_and_zero_for_the_same_shares() -> None:
@@ -35,10 +36,11 @@ def _counts(rng: random.Random, n: int) -> list[int]:
 def test_a_numeric_reference_bins_training_values_at_their_deciles() -> None:
     values = [float(v) for v in range(100)] + [None] * 25
     reference = m.feature_reference(values, numerical=True)
-    assert reference["missing"] == pytest.approx(0.2) and reference["rows"] == 125
-    assert len(reference["edges"]) == 9 and reference["edges"][0] == pytest.approx(9.9)
-    assert sum(reference["shares"]) + reference["missing"] == pytest.approx(1)
-    assert (reference["min"], reference["max"]) == (0.0, 99.0)
+    assert isinstance(reference, BinsReference)
+    assert reference.missing == pytest.approx(0.2) and reference.rows == 125
+    assert len(reference.edges) == 9 and reference.edges[0] == pytest.approx(9.9)
+    assert sum(reference.shares) + reference.missing == pytest.approx(1)
+    assert (reference.min, reference.max) == (0.0, 99.0)
 
     labels, expected, live = m.binned(reference, [0.0, 50.0, 1000.0, None, "text"])
     assert labels[0] == "< 9.9" and labels[-2] == ">= 89.1" and labels[-1] == m.MISSING
@@ -50,9 +52,10 @@ def test_a_numeric_reference_bins_training_values_at_their_deciles() -> None:
 def test_a_categorical_reference_keeps_the_top_values_and_the_rest_as_other() -> None:
     values = ["a"] * 50 + ["b"] * 30 + [f"rare{k}" for k in range(20)] + [True, False, None, None]
     reference = m.feature_reference(values, numerical=False)
-    assert len(reference["shares"]) == m.TOP_CATEGORIES
-    assert reference["shares"]["a"] == pytest.approx(50 / 104) and reference["missing"] == pytest.approx(2 / 104)
-    assert reference["other"] == pytest.approx(4 / 104)  # 22 values are seen once: 18 make the top 20, 4 do not
+    assert isinstance(reference, CategoriesReference)
+    assert len(reference.shares) == m.TOP_CATEGORIES
+    assert reference.shares["a"] == pytest.approx(50 / 104) and reference.missing == pytest.approx(2 / 104)
+    assert reference.other == pytest.approx(4 / 104)  # 22 values are seen once: 18 make the top 20, 4 do not
     labels, _, live = m.binned(reference, ["a", "b", "never", None])
     assert labels[-2:] == [m.OTHER, m.MISSING]
     assert live[labels.index("a")] == 0.25 and live[-2] == 0.25 and live[-1] == 0.25
@@ -67,7 +70,7 @@ def test_roc_auc_matches_scikit_learn_with_ties() -> None:
 
 
 def test_score_reference_reads_the_calibration_curve_counts() -> None:
-    curve = [{"lower": k / 10, "upper": (k + 1) / 10, "count": k + 1} for k in range(10)]
+    curve = [CalibrationBin(lower=k / 10, upper=(k + 1) / 10, count=k + 1) for k in range(10)]
     shares, rows = m.score_reference(curve) or ([], 0)
     assert shares == pytest.approx([(k + 1) / 55 for k in range(10)]) and rows == 55
     assert m.score_reference(curve[:5]) is None

@@ -3,6 +3,9 @@
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +18,7 @@ from leadscoring.training.trainer import train_model
 HEADER = ["Prospect ID", "Lead Number", "Lead Source", "Do Not Email", "Converted", "TotalVisits", "Specialization", "Created On", "Notes"]
 
 
-def csv_bytes(n=120, header=HEADER):
+def csv_bytes(n: int = 120, header: Sequence[str] = HEADER) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -38,7 +41,7 @@ def csv_bytes(n=120, header=HEADER):
     return out.getvalue().encode()
 
 
-def test_csv_infers_feature_definitions():
+def test_csv_infers_feature_definitions() -> None:
     data = load_training_data(csv_bytes(), target="Converted", positive=1, missing_values=["", "Select"])
     types = {f.name: (f.type, f.transformation) for f in data.features}
     assert types == {
@@ -58,7 +61,7 @@ def test_csv_infers_feature_definitions():
     assert data.columns["totalvisits"] == "TotalVisits"
 
 
-def test_csv_from_a_path_with_a_mapping(tmp_path):
+def test_csv_from_a_path_with_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_bytes(csv_bytes())
     data = load_training_data(path, target="Converted", positive="1", columns={"TotalVisits": "visits", "Lead Source": "source"})
@@ -66,13 +69,13 @@ def test_csv_from_a_path_with_a_mapping(tmp_path):
     assert data.rows[1] == {"visits": 1.0, "source": "Direct Traffic"}
 
 
-def test_jsonl_with_a_label_rule_and_given_definitions():
+def test_jsonl_with_a_label_rule_and_given_definitions() -> None:
     statuses = ["Closed - Converted", "Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]
     lines = [
         json.dumps({"Id": i, "Status": statuses[i % 4], "Employees": 10 * i, "Industry": "media" if i % 2 else None}) for i in range(40)
     ]
     lines.insert(5, "")  # blank lines are skipped
-    definitions = [
+    definitions: list[ScoringFeature | Mapping[str, Any]] = [
         {"name": "employees", "type": "numerical", "family": "firmographic", "transformation": "log1p"},
         ScoringFeature(name="industry", type="categorical", family=FeatureFamily.FIRMOGRAPHIC),
     ]
@@ -87,13 +90,13 @@ def test_jsonl_with_a_label_rule_and_given_definitions():
     assert data.features[0].transformation == "log1p" and data.rows[2] == {"employees": 20.0, "industry": None}
 
 
-def test_a_plainly_binary_target_needs_no_rule_and_rows_without_outcome_are_dropped():
+def test_a_plainly_binary_target_needs_no_rule_and_rows_without_outcome_are_dropped() -> None:
     text = "visits,won\n" + "\n".join(f"{i},{'yes' if i % 2 else 'no'}" for i in range(30)) + "\n5,\n"
     data = load_training_data(text.encode(), target="won")
     assert data.positives == 15 and data.dropped_rows == 1 and data.features[0].type == "numerical"
 
 
-def test_feature_types_override_inference():
+def test_feature_types_override_inference() -> None:
     data = load_training_data(
         csv_bytes(), target="Converted", positive=1, columns={"TotalVisits": "visits"}, feature_types={"visits": "categorical"}
     )
@@ -138,7 +141,7 @@ def test_feature_types_override_inference():
         (b"a,Converted\n1,1\n", {"exclude": ["nope"]}, "column 'nope' is not in the file", "nope"),
     ],
 )
-def test_errors_name_the_column(source, kwargs, message, column):
+def test_errors_name_the_column(source: bytes, kwargs: dict[str, Any], message: str, column: str) -> None:
     with pytest.raises(DatasetError) as err:
         load_training_data(source, target="Converted", **kwargs)
     assert message in str(err.value)
@@ -146,12 +149,12 @@ def test_errors_name_the_column(source, kwargs, message, column):
     assert isinstance(err.value, InvalidInput) and isinstance(err.value, ValueError) and err.value.status == 422
 
 
-def test_a_missing_file_is_a_dataset_error(tmp_path):
+def test_a_missing_file_is_a_dataset_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="cannot read"):
         load_training_data(tmp_path / "nope.csv", target="Converted")
 
 
-def test_names_and_families():
+def test_names_and_families() -> None:
     assert snake_case("Total Time Spent on Website") == "total_time_spent_on_website"
     assert snake_case("2nd Visit?") == "f_2nd_visit"
     assert family_of("Company Size") == FeatureFamily.FIRMOGRAPHIC
@@ -160,7 +163,7 @@ def test_names_and_families():
     assert family_of("TotalVisits") == FeatureFamily.BEHAVIORAL
 
 
-def test_a_csv_trains_end_to_end():
+def test_a_csv_trains_end_to_end() -> None:
     data = load_training_data(csv_bytes(200), target="Converted", positive=1, missing_values=["", "Select"], exclude=["Created On"])
     trained = train_model(data.rows, data.labels, data.features, "m", "1", "From CSV", created_by="t", time_budget_seconds=0)
-    assert trained.model.roc_auc > 0.6 and trained.metadata["rows"]["total"] == 200
+    assert trained.model.roc_auc is not None and trained.model.roc_auc > 0.6 and trained.metadata.rows.total == 200

@@ -6,7 +6,6 @@ DynamoDB indexes them and holds the tenant's config, including which version is 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -16,6 +15,7 @@ from leadscoring.data import aws
 from leadscoring.data.codec import from_item, to_item
 from leadscoring.domain.errors import Conflict, VersionExists
 from leadscoring.schemas.model import ModelDefinition, ScoringConfig, ScoringFeature, ScoringModel, TrainingRun
+from leadscoring.schemas.model_metadata import ModelMetadata
 
 CONFIG_ITEM = "CONFIG"
 DEFINITION_PREFIX = "DEF#"
@@ -37,7 +37,7 @@ class ModelRegistry:
         self._table = table
         self._bucket = bucket
 
-    def register(self, client_id: str, model: ScoringModel, onnx_bytes: bytes, metadata: dict[str, Any]) -> None:
+    def register(self, client_id: str, model: ScoringModel, onnx_bytes: bytes, metadata: ModelMetadata) -> None:
         """Store the artifact first, then index it: an indexed version always has its artifact.
 
         Versions are immutable: the S3 writes are conditional (If-None-Match), so registering an existing
@@ -46,7 +46,7 @@ class ModelRegistry:
         prefix = artifact_prefix(client_id, model.id, model.version)
         objects = {
             "model.onnx": (onnx_bytes, "application/octet-stream"),
-            "metadata.json": (json.dumps(metadata, default=str).encode(), "application/json"),
+            "metadata.json": (metadata.to_json(), "application/json"),
         }
         try:
             for name, (body, content_type) in objects.items():
@@ -79,10 +79,9 @@ class ModelRegistry:
         items = _query_all(self._table, Key("client_id").eq(client_id) & Key("item").begins_with(prefix))
         return [ScoringModel.model_validate(from_item(i)) for i in items]
 
-    def load_metadata(self, client_id: str, model_id: str, version: str) -> dict[str, Any]:
+    def load_metadata(self, client_id: str, model_id: str, version: str) -> ModelMetadata:
         key = artifact_prefix(client_id, model_id, version) + "metadata.json"
-        metadata: dict[str, Any] = json.loads(aws.s3().get_object(Bucket=self._bucket, Key=key)["Body"].read())
-        return metadata
+        return ModelMetadata.from_json(aws.s3().get_object(Bucket=self._bucket, Key=key)["Body"].read())
 
     # -- model definitions: what to train ---------------------------------------------------------------
     def create_definition(self, client_id: str, definition: ModelDefinition) -> None:
@@ -141,12 +140,11 @@ class ModelRegistry:
         item = aws.dynamodb().Table(self._table).get_item(Key={"client_id": client_id, "item": model_item(model_id, version)}).get("Item")
         return ScoringModel.model_validate(from_item(item)) if item else None
 
-    def load_artifact(self, client_id: str, model_id: str, version: str) -> tuple[bytes, dict[str, Any]]:
+    def load_artifact(self, client_id: str, model_id: str, version: str) -> tuple[bytes, ModelMetadata]:
         prefix = artifact_prefix(client_id, model_id, version)
         s3 = aws.s3()
         onnx_bytes: bytes = s3.get_object(Bucket=self._bucket, Key=prefix + "model.onnx")["Body"].read()
-        metadata = json.loads(s3.get_object(Bucket=self._bucket, Key=prefix + "metadata.json")["Body"].read())
-        return onnx_bytes, metadata
+        return onnx_bytes, self.load_metadata(client_id, model_id, version)
 
 
 class ConfigRepository:

@@ -9,7 +9,7 @@ this same function, so both sides agree:
   lead was scored), otherwise the training time.
 
 A number is taken as already converted (days): explanation baselines substitute numbers for such features.
-The model's `metadata["feature_schema"]` marks these inputs with `"input_conversion": "days_since"`, and
+The model's metadata marks these inputs in its feature schema with `"input_conversion": "days_since"`, and
 their ONNX input type is numerical.
 """
 
@@ -18,7 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # an annotation only: this module stays free of pydantic
+    from leadscoring.schemas.model_metadata import FeatureSchemaEntry
 
 DAYS_SINCE = "days_since"
 SECONDS_PER_DAY = 86_400.0
@@ -76,9 +79,9 @@ def model_number(value: Any) -> float:
     return number if math.isfinite(number) else math.nan
 
 
-def conversions(feature_schema: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def conversions(feature_schema: Iterable[FeatureSchemaEntry]) -> dict[str, str]:
     """The inputs of a model that need converting before inference: {feature name: conversion}."""
-    return {str(f["name"]): str(f["input_conversion"]) for f in feature_schema if f.get("input_conversion")}
+    return {f.name: f.input_conversion for f in feature_schema if f.input_conversion}
 
 
 def prepare_rows(
@@ -88,7 +91,7 @@ def prepare_rows(
 ) -> list[dict[str, Any]]:
     """Rows with every converted input turned into the number the model takes (other values untouched).
 
-    `converted` is `conversions(metadata["feature_schema"])`. `reference` is one time for all rows, one per
+    `converted` is `conversions(metadata.feature_schema)`. `reference` is one time for all rows, one per
     row, or None for now (UTC). Rows are copied only when something needs converting.
     """
     if not converted:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from leadscoring.domain.feature_values import model_number
+from leadscoring.schemas.model_metadata import BinsReference, CalibrationBin, CategoriesReference, FeatureReference
 
 NUMERIC_BINS = 10
 TOP_CATEGORIES = 20
@@ -45,7 +46,7 @@ def category_text(value: Any) -> str:
     return str(value)
 
 
-def feature_reference(values: Sequence[Any], numerical: bool) -> dict[str, Any]:
+def feature_reference(values: Sequence[Any], numerical: bool) -> FeatureReference:
     """A feature's training distribution: bins (numbers) or categories, with the share of rows that lacked it."""
     n = len(values)
     present = [v for v in values if not _is_missing(v)]
@@ -53,53 +54,53 @@ def feature_reference(values: Sequence[Any], numerical: bool) -> dict[str, Any]:
     if numerical:
         numbers = np.asarray(present, dtype=np.float64)
         if not len(numbers):
-            return {"kind": "bins", "edges": [], "shares": [], "missing": missing, "rows": n}
+            return BinsReference(kind="bins", edges=[], shares=[], missing=missing, rows=n)
         edges = sorted(set(np.quantile(numbers, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]).round(6).tolist()))
         counts = np.bincount(np.searchsorted(edges, numbers, side="right"), minlength=len(edges) + 1)
-        return {
-            "kind": "bins",
-            "edges": edges,
-            "shares": _shares(counts.tolist(), n),
-            "missing": missing,
-            "min": float(numbers.min()),
-            "max": float(numbers.max()),
-            "rows": n,
-        }
+        return BinsReference(
+            kind="bins",
+            edges=edges,
+            shares=_shares(counts.tolist(), n),
+            missing=missing,
+            min=float(numbers.min()),
+            max=float(numbers.max()),
+            rows=n,
+        )
     top = dict(Counter(map(category_text, present)).most_common(TOP_CATEGORIES))
-    return {
-        "kind": "categories",
-        "shares": {k: c / n for k, c in top.items()},
-        "other": (len(present) - sum(top.values())) / n if n else 0.0,
-        "missing": missing,
-        "rows": n,
-    }
+    return CategoriesReference(
+        kind="categories",
+        shares={k: c / n for k, c in top.items()},
+        other=(len(present) - sum(top.values())) / n if n else 0.0,
+        missing=missing,
+        rows=n,
+    )
 
 
 def _shares(counts: Sequence[int], n: int) -> list[float]:
     return [c / n if n else 0.0 for c in counts]
 
 
-def binned(reference: Mapping[str, Any], values: Sequence[Any]) -> tuple[list[str], list[float], list[float]]:
+def binned(reference: FeatureReference, values: Sequence[Any]) -> tuple[list[str], list[float], list[float]]:
     """Bin labels, reference shares and live shares of `values` in the reference's bins (missing last)."""
     n = len(values)
     missing = sum(1 for v in values if _is_missing(v))
     present = [v for v in values if not _is_missing(v)]
-    if reference["kind"] == "bins":
-        edges = reference["edges"]
+    if isinstance(reference, BinsReference):
+        edges = reference.edges
         read = [number_or_none(v) for v in present]
         numbers = [x for x in read if x is not None]
         missing += len(read) - len(numbers)  # text where the model took a number: the model sees it as missing
         counts = np.bincount(np.searchsorted(edges, np.asarray(numbers, dtype=np.float64), side="right"), minlength=len(edges) + 1)
         labels = _bin_labels(edges)
         live = _shares(counts.tolist(), n)
-        expected = list(reference["shares"]) or [0.0] * len(labels)
+        expected = list(reference.shares) or [0.0] * len(labels)
     else:
-        categories = list(reference["shares"])
+        categories = list(reference.shares)
         known = Counter(map(category_text, present))
         labels = [*categories, OTHER]
-        live = _shares([known.get(c, 0) for c in categories] + [sum(v for k, v in known.items() if k not in reference["shares"])], n)
-        expected = [*reference["shares"].values(), reference["other"]]
-    return [*labels, MISSING], [*expected, reference["missing"]], [*live, missing / n if n else 0.0]
+        live = _shares([known.get(c, 0) for c in categories] + [sum(v for k, v in known.items() if k not in reference.shares)], n)
+        expected = [*reference.shares.values(), reference.other]
+    return [*labels, MISSING], [*expected, reference.missing], [*live, missing / n if n else 0.0]
 
 
 def _bin_labels(edges: Sequence[float]) -> list[str]:
@@ -134,12 +135,12 @@ def drift_level(value: float) -> DriftLevel:
     return "moderate" if value >= PSI_MODERATE else "stable"
 
 
-def score_reference(calibration_curve: Sequence[Mapping[str, Any]]) -> tuple[list[float], int] | None:
+def score_reference(calibration_curve: Sequence[CalibrationBin]) -> tuple[list[float], int] | None:
     """The training holdout's share of scores in each 10-point bin, and its rows, from the record's calibration
     curve (its bins are tenths of the probability, the score over 100); None when the record has no such curve."""
     if len(calibration_curve) != SCORE_BINS:
         return None
-    counts = [int(b.get("count", 0)) for b in calibration_curve]
+    counts = [b.count for b in calibration_curve]
     total = sum(counts)
     return (_shares(counts, total), total) if total else None
 
@@ -210,6 +211,6 @@ def group_figures(members: Iterable[tuple[float, bool, str]]) -> dict[str, Any]:
     }
 
 
-def training_reference(rows: Sequence[Mapping[str, Any]], schema: Sequence[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+def training_reference(rows: Sequence[Mapping[str, Any]], schema: Sequence[tuple[str, str]]) -> dict[str, FeatureReference]:
     """Each model feature's reference, from the training rows as the model took them (dates already days)."""
     return {name: feature_reference([row.get(name) for row in rows], ftype == "numerical") for name, ftype in schema}

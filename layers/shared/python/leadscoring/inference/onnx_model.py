@@ -16,6 +16,7 @@ from leadscoring.domain.feature_values import conversions, model_number, prepare
 from leadscoring.domain.features import MISSING_CATEGORY
 from leadscoring.schemas.lead import AttributeValue, Explanation
 from leadscoring.schemas.model import FeatureType
+from leadscoring.schemas.model_metadata import ModelMetadata
 
 MAX_REMEMBERED_TERMS = 20_000  # per feature (a few MB); forgotten all at once when full
 
@@ -207,20 +208,20 @@ class LoadedModel:
         return float(log_odds(np.asarray(self.session.run([self.probability_output], self.feeds(self.baseline_inputs))[0])[:, 1])[0])
 
 
-def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: dict[str, Any]) -> LoadedModel:
+def load_model(model_id: str, version: str, onnx_bytes: bytes, metadata: ModelMetadata) -> LoadedModel:
     options = ort.SessionOptions()
     # Lambda gives a scoring container about one vCPU; extra threads only add contention.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"])
-    schema = tuple((str(f["name"]), f["type"]) for f in metadata["feature_schema"])
+    schema = tuple(metadata.feature_types())
     names = [o.name for o in session.get_outputs()]
     probability_output = "probabilities" if "probabilities" in names else names[-1]
-    converted = conversions(metadata["feature_schema"])
-    baselines = metadata.get("baselines")
+    converted = conversions(metadata.feature_schema)
+    baselines = metadata.baselines
     # The trainer's logistic regression preprocesses each feature on its own, then a linear model and a sigmoid
     # calibration: its log-odds are additive in the features.
-    additive = metadata.get("model_type") == "logistic_regression"
+    additive = metadata.model_type == "logistic_regression"
     model = LoadedModel(model_id, version, schema, session, probability_output, baselines, converted, additive=additive)
     if not baselines:
         return model

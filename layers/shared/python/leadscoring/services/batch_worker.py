@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from leadscoring.data.batch_files import BatchFiles
-from leadscoring.data.batch_jobs import BatchJobRepository, ChunkRecord, JobRecord
+from leadscoring.data.batch_jobs import ChunkRecord, JobRecord
 from leadscoring.domain.batch_files import ERROR_COLUMNS, RESULT_COLUMNS, contiguous_runs, csv_lines, job_folder
 from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.domain.errors import NotFound, StorageError
 from leadscoring.services.file_rows import FileRows, ScoredRows
+from leadscoring.services.stores import ChunkFiles, ChunkJobs
 
 
 class IncompleteJob(RuntimeError):
@@ -29,7 +29,7 @@ class IncompleteJob(RuntimeError):
 
 
 class BatchWorker:
-    def __init__(self, jobs: BatchJobRepository, files: BatchFiles, rows: FileRows) -> None:
+    def __init__(self, jobs: ChunkJobs, files: ChunkFiles, rows: FileRows) -> None:
         self._jobs = jobs
         self._files = files
         self._rows = rows

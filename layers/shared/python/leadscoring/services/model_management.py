@@ -143,7 +143,8 @@ class ModelManagement:
                     recall=v.recall,
                     f1_score=v.f1_score,
                     roc_auc=v.roc_auc,
-                    metrics=metadata.get("metrics", {}),
+                    # As the record has them: an older version's record has fewer.
+                    metrics=metadata.metrics.model_dump(mode="json", exclude_unset=True),
                 )
             )
         return ModelPerformance(model_id=model_id, versions=out)

@@ -15,6 +15,7 @@ from leadscoring.domain.errors import InvalidInput, NoActiveModel, NotFound
 from leadscoring.domain.feature_values import DAYS_SINCE, days_since
 from leadscoring.domain.lead_record import LeadRecord
 from leadscoring.schemas.model import ScoringFeature
+from leadscoring.schemas.model_metadata import BinsReference, CategoriesReference, FeatureReference, HoldoutMetrics
 from leadscoring.schemas.monitoring import (
     BiasReport,
     BinShare,
@@ -57,8 +58,8 @@ class MonitoringService:
     def data_quality(self, client_id: str, q: ReportQuery, now: datetime | None = None, read: Read | None = None) -> DataQualityReport:
         leads, sample = read or self.read(client_id, q)
         active = self._configs.get_config(client_id).active_model
-        metadata = self._registry.load_metadata(client_id, active.id, active.version) if active else {}
-        references = metadata.get("reference") or {}
+        metadata = self._registry.load_metadata(client_id, active.id, active.version) if active else None
+        references = (metadata.reference if metadata else None) or {}
         flats = [lead.attributes for lead in leads]
         features = [f for f in self._features(client_id) if f.is_active]
         rows: list[FeatureQuality] = []
@@ -74,7 +75,7 @@ class MonitoringService:
                 required=any(r.type == "required" for r in feature.validation_rules),
                 present=len(present),
                 completeness=completeness,
-                training_completeness=None if reference is None else 1 - reference["missing"],
+                training_completeness=None if reference is None else 1 - reference.missing,
                 distinct_values=len(set(map(str, present))),
                 out_of_training_range=_out_of_range(reference, present) if feature.type == "numerical" else None,
                 unseen_categories=_unseen(reference, present) if feature.type != "numerical" else None,
@@ -112,23 +113,22 @@ class MonitoringService:
         scored = [lead for lead in leads if (lead.model_id, lead.model_version) == (model_id, version)]
         findings: list[Finding] = []
 
-        holdout = m.score_reference(metadata.get("metrics", {}).get("calibration_curve", []))
+        holdout = m.score_reference(metadata.metrics.calibration_curve)
         live = m.score_bins([lead.score for lead in scored])
         score = _distribution(m.score_bin_labels(), holdout, live, len(scored))
         if holdout is None:
             findings.append(Finding(severity="info", subject="score", message="This version's record has no holdout score distribution"))
 
-        references = metadata.get("reference") or {}
+        references = metadata.reference or {}
         drifts: list[FeatureDrift] = []
-        for spec in metadata.get("feature_schema", []):
-            name, ftype = spec["name"], spec["type"]
-            reference = references.get(name)
+        for spec in metadata.feature_schema:
+            reference = references.get(spec.name)
             if reference is None:
                 continue
-            values = [_model_value(lead, name, ftype, spec.get("input_conversion")) for lead in scored]
+            values = [_model_value(lead, spec.name, spec.type, spec.input_conversion) for lead in scored]
             labels, ref_shares, live_shares = m.binned(reference, values)
-            d = _distribution(labels, (ref_shares, int(reference.get("rows", 0))), live_shares, len(scored))
-            drifts.append(FeatureDrift(feature=name, type=ftype, **d.model_dump()))
+            d = _distribution(labels, (ref_shares, reference.rows), live_shares, len(scored))
+            drifts.append(FeatureDrift(feature=spec.name, type=spec.type, **d.model_dump()))
         drifts.sort(key=lambda d: -(d.psi or 0.0))
         if not references:
             findings.append(
@@ -139,7 +139,7 @@ class MonitoringService:
                 )
             )
 
-        performance = _performance(scored, metadata.get("metrics", {}))
+        performance = _performance(scored, metadata.metrics)
         enough = len(scored) >= MIN_SCORED
         if not enough:
             status: Any = "insufficient_data"
@@ -304,13 +304,13 @@ def _distribution(labels: Sequence[str], reference: tuple[Sequence[float], int] 
     )
 
 
-def _performance(scored: Sequence[LeadRecord], training: dict[str, Any]) -> PerformanceDrift:
+def _performance(scored: Sequence[LeadRecord], training: HoldoutMetrics) -> PerformanceDrift:
     known = [lead for lead in scored if lead.conversion_status in ("converted", "lost")]
     converted = [lead.conversion_status == "converted" for lead in known]
     qualified = [lead.qualified for lead in known]
     hits = sum(c and q for c, q in zip(converted, qualified, strict=True))
     auc = m.roc_auc([lead.score for lead in known], converted)
-    training_auc = training.get("roc_auc")
+    training_auc = training.roc_auc
     enough = len(known) >= MIN_OUTCOMES and auc is not None
     degraded = enough and training_auc is not None and auc is not None and auc < training_auc - AUC_DROP
     return PerformanceDrift(
@@ -319,27 +319,28 @@ def _performance(scored: Sequence[LeadRecord], training: dict[str, Any]) -> Perf
         roc_auc=None if auc is None else round(auc, 4),
         training_roc_auc=training_auc,
         precision=m.ratio(hits, sum(qualified)),
-        training_precision=training.get("precision"),
+        training_precision=training.precision,
         recall=m.ratio(hits, sum(converted)),
-        training_recall=training.get("recall"),
+        training_recall=training.recall,
         mean_score=m.ratio(sum(lead.score for lead in known), len(known)),
         conversion_rate=m.ratio(sum(converted), len(known)),
         status="degraded" if degraded else "ok" if enough else "insufficient_data",
     )
 
 
-def _out_of_range(reference: dict[str, Any] | None, present: Sequence[Any]) -> float | None:
-    if reference is None or reference.get("kind") != "bins" or "min" not in reference:
+def _out_of_range(reference: FeatureReference | None, present: Sequence[Any]) -> float | None:
+    if not isinstance(reference, BinsReference) or reference.min is None or reference.max is None:
         return None
+    low, high = reference.min, reference.max
     numbers = [n for n in map(m.number_or_none, present) if n is not None]
-    outside = sum(1 for n in numbers if n < reference["min"] or n > reference["max"])
+    outside = sum(1 for n in numbers if n < low or n > high)
     return m.ratio(outside, len(numbers))
 
 
-def _unseen(reference: dict[str, Any] | None, present: Sequence[Any]) -> float | None:
-    if reference is None or reference.get("kind") != "categories":
+def _unseen(reference: FeatureReference | None, present: Sequence[Any]) -> float | None:
+    if not isinstance(reference, CategoriesReference):
         return None
-    known = reference["shares"]
+    known = reference.shares
     texts = [m.category_text(v) for v in present]
     return m.ratio(sum(1 for t in texts if t not in known), len(texts))
 

@@ -12,8 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from leadscoring.data.audit import file_row_event_id, new_event_id
-from leadscoring.data.leads import LeadRepository
-from leadscoring.data.registry import ConfigRepository, ModelRegistry
 from leadscoring.domain.auth import Principal
 from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.domain.errors import InvalidInput, NoActiveModel, field_errors
@@ -25,6 +23,7 @@ from leadscoring.inference.onnx_model import LoadedModel, load_model
 from leadscoring.schemas.audit import AuditEvent
 from leadscoring.schemas.lead import AttributeValue, Explanation, Lead, LeadInput
 from leadscoring.schemas.model import ScoringConfig, ScoringFeature
+from leadscoring.services.stores import LeadStore, ModelArtifacts, TenantConfigs
 
 _LEAD_NAMESPACE = uuid.UUID("6f1c7d0e-8a55-4c1e-9d0b-4c9a4b7e2f10")
 # Lost races in a row before a lead that keeps changing gets 409 (each lost race means another write won).
@@ -70,9 +69,9 @@ class Intake:
 class ScoringService:
     def __init__(
         self,
-        leads: LeadRepository,
-        registry: ModelRegistry,
-        configs: ConfigRepository,
+        leads: LeadStore,
+        registry: ModelArtifacts,
+        configs: TenantConfigs,
         config_cache_seconds: float,
         models: ModelCache | None = None,
     ) -> None:

@@ -21,6 +21,7 @@ from leadscoring.domain.errors import InvalidInput, NotFound
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import flatten
 from leadscoring.schemas.model import FileSource, ModelDefinition, ScoringFeature, TrainingRun
+from leadscoring.schemas.model_metadata import TrainingRunRecord
 from leadscoring.training.dataset import load_training_data
 from leadscoring.training.trainer import Prepared, assemble, evaluate_export, export, fit, prepare
 
@@ -98,8 +99,8 @@ class TrainingWorkflow:
             model_type=definition.model_type,
             thresholds=definition.thresholds,
             parent_version=f"{parent.id}:{parent.version}" if parent else None,
+            training_run=TrainingRunRecord(run_id=run.run_id, source=run.source),
         )
-        trained.metadata["training_run"] = {"run_id": run.run_id, "source": run.source.model_dump(mode="json")}
         self._adopt_features(client_id, trained.model.features)
         self._registry.register(client_id, trained.model, trained.onnx_bytes, trained.metadata)
         self._registry.save_run(client_id, run.model_copy(update={"status": "succeeded", "step": "done", "finished_at": datetime.now(UTC)}))

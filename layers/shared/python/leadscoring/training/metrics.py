@@ -17,11 +17,13 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from leadscoring.schemas.model_metadata import CalibrationBin, ConfusionMatrix, HoldoutMetrics, LiftDecile
+
 CALIBRATION_BINS = 10
 DECILES = 10
 
 
-def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
+def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> list[CalibrationBin]:
     """Equal-width probability bins: how many leads fell in each, their mean predicted and observed rates."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
@@ -30,18 +32,18 @@ def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS
         mask = which == b
         count = int(mask.sum())
         out.append(
-            {
-                "lower": round(float(edges[b]), 4),
-                "upper": round(float(edges[b + 1]), 4),
-                "count": count,
-                "mean_predicted": round(float(p[mask].mean()), 6) if count else None,
-                "observed_rate": round(float(y[mask].mean()), 6) if count else None,
-            }
+            CalibrationBin(
+                lower=round(float(edges[b]), 4),
+                upper=round(float(edges[b + 1]), 4),
+                count=count,
+                mean_predicted=round(float(p[mask].mean()), 6) if count else None,
+                observed_rate=round(float(y[mask].mean()), 6) if count else None,
+            )
         )
     return out
 
 
-def lift_by_decile(y: np.ndarray, p: np.ndarray, deciles: int = DECILES) -> list[dict[str, Any]]:
+def lift_by_decile(y: np.ndarray, p: np.ndarray, deciles: int = DECILES) -> list[LiftDecile]:
     """Leads ranked by score, cut in tenths (1 = highest scores): conversion rate, lift over the base rate,
     and the share of all conversions captured down to that decile."""
     order = np.argsort(-p, kind="mergesort")
@@ -54,41 +56,41 @@ def lift_by_decile(y: np.ndarray, p: np.ndarray, deciles: int = DECILES) -> list
         rate = float(y[part].mean()) if len(part) else 0.0
         captured += float(y[part].sum())
         out.append(
-            {
-                "decile": i,
-                "rows": len(part),
-                "min_score": round(float(p[part].min()) * 100, 2) if len(part) else None,
-                "conversion_rate": round(rate, 6),
-                "lift": round(rate / base, 4) if base else None,
-                "cumulative_capture": round(captured / total, 6) if total else None,
-            }
+            LiftDecile(
+                decile=i,
+                rows=len(part),
+                min_score=round(float(p[part].min()) * 100, 2) if len(part) else None,
+                conversion_rate=round(rate, 6),
+                lift=round(rate / base, 4) if base else None,
+                cumulative_capture=round(captured / total, 6) if total else None,
+            )
         )
     return out
 
 
-def evaluate(y_true: Any, probability: Any, threshold: float = 0.5) -> dict[str, Any]:
+def evaluate(y_true: Any, probability: Any, threshold: float = 0.5) -> HoldoutMetrics:
     """Classification metrics at `threshold` (the tenant's qualified cut-off) and ranking/calibration metrics."""
     y = np.asarray(y_true, dtype=int)
     p = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
     predicted = (p >= threshold).astype(int)
     tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, predicted, labels=[0, 1]).ravel())
     two_classes = len(np.unique(y)) == 2
-    return {
-        "accuracy": float(accuracy_score(y, predicted)),
-        "precision": float(precision_score(y, predicted, zero_division=0)),
-        "recall": float(recall_score(y, predicted, zero_division=0)),
-        "f1_score": float(f1_score(y, predicted, zero_division=0)),
-        "roc_auc": float(roc_auc_score(y, p)) if two_classes else None,
-        "brier_score": float(brier_score_loss(y, p)),
-        "log_loss": float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
-        "threshold": threshold,
-        "confusion_matrix": {"true_negative": tn, "false_positive": fp, "false_negative": fn, "true_positive": tp},
-        "calibration_curve": calibration_curve(y, p),
-        "lift_by_decile": lift_by_decile(y, p),
-        "rows": len(y),
-        "positives": int(y.sum()),
-        "mean_predicted": float(p.mean()) if len(p) else None,
-    }
+    return HoldoutMetrics(
+        accuracy=float(accuracy_score(y, predicted)),
+        precision=float(precision_score(y, predicted, zero_division=0)),
+        recall=float(recall_score(y, predicted, zero_division=0)),
+        f1_score=float(f1_score(y, predicted, zero_division=0)),
+        roc_auc=float(roc_auc_score(y, p)) if two_classes else None,
+        brier_score=float(brier_score_loss(y, p)),
+        log_loss=float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
+        threshold=threshold,
+        confusion_matrix=ConfusionMatrix(true_negative=tn, false_positive=fp, false_negative=fn, true_positive=tp),
+        calibration_curve=calibration_curve(y, p),
+        lift_by_decile=lift_by_decile(y, p),
+        rows=len(y),
+        positives=int(y.sum()),
+        mean_predicted=float(p.mean()) if len(p) else None,
+    )
 
 
 def permutation_importance(

@@ -24,6 +24,7 @@ import numpy as np
 from leadscoring.domain.errors import DomainError
 from leadscoring.schemas.lead import AttributeValue
 from leadscoring.schemas.model import ScoringFeature
+from leadscoring.schemas.model_metadata import FeatureStats, ReadinessFinding, ReadinessRecord
 
 MIN_PER_CLASS = 40
 LEAK_AUC = 0.99
@@ -68,15 +69,26 @@ class ReadinessReport:
     def ready(self) -> bool:
         return not self.errors
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ready": self.ready,
-            "rows": self.rows,
-            "positives": self.positives,
-            "negatives": self.negatives,
-            "findings": [f.as_dict() for f in self.findings],
-            "feature_stats": self.feature_stats,
-        }
+    def record(self) -> ReadinessRecord:
+        """The report as the model version's metadata records it."""
+        return ReadinessRecord(
+            ready=self.ready,
+            rows=self.rows,
+            positives=self.positives,
+            negatives=self.negatives,
+            findings=[
+                ReadinessFinding(check=f.check, severity=f.severity, message=f.message, feature=f.feature, value=f.value, needed=f.needed)
+                for f in self.findings
+            ],
+            feature_stats={
+                name: FeatureStats(
+                    missing_rate=stats["missing_rate"],
+                    distinct_values=int(stats["distinct_values"]),
+                    single_feature_auc=stats.get("single_feature_auc"),
+                )
+                for name, stats in self.feature_stats.items()
+            },
+        )
 
 
 class DataNotReady(DomainError):

@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from leadscoring.schemas.model import ModelType, ScoringFeature
+from leadscoring.schemas.model_metadata import SearchCandidate, SearchRecord
 from leadscoring.training.pipeline import build_pipeline
 
 CV_FOLDS = 3
@@ -57,13 +58,13 @@ class CandidateResult:
     cv_roc_auc_std: float
     seconds: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "params": _jsonable(self.params),
-            "cv_roc_auc": round(self.cv_roc_auc, 6),
-            "cv_roc_auc_std": round(self.cv_roc_auc_std, 6),
-            "seconds": round(self.seconds, 3),
-        }
+    def record(self) -> SearchCandidate:
+        return SearchCandidate(
+            params=_jsonable(self.params),
+            cv_roc_auc=round(self.cv_roc_auc, 6),
+            cv_roc_auc_std=round(self.cv_roc_auc_std, 6),
+            seconds=round(self.seconds, 3),
+        )
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,18 @@ class SearchResult:
     folds: int
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "best_params": _jsonable(self.best_params),
-            "candidates": [c.as_dict() for c in self.candidates],
-            "not_tried": self.not_tried,
-            "budget_seconds": self.budget_seconds,
-            "seconds": round(self.seconds, 3),
-            "cv_folds": self.folds,
-            "scoring": "roc_auc",
-            "warnings": self.warnings,
-        }
+    def record(self) -> SearchRecord:
+        """The search as the model version's metadata records it."""
+        return SearchRecord(
+            best_params=_jsonable(self.best_params),
+            candidates=[c.record() for c in self.candidates],
+            not_tried=self.not_tried,
+            budget_seconds=self.budget_seconds,
+            seconds=round(self.seconds, 3),
+            cv_folds=self.folds,
+            scoring="roc_auc",
+            warnings=self.warnings,
+        )
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:

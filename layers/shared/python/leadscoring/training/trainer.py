@@ -37,6 +37,18 @@ from leadscoring.domain.features import MISSING_CATEGORY, model_inputs
 from leadscoring.domain.monitoring import training_reference
 from leadscoring.schemas.lead import AttributeValue
 from leadscoring.schemas.model import FeatureType, ModelType, ScoringFeature, ScoringModel, Thresholds
+from leadscoring.schemas.model_metadata import (
+    Calibration,
+    ClassWeighting,
+    FeatureImportance,
+    FeatureSchemaEntry,
+    HoldoutMetrics,
+    ModelMetadata,
+    RowCounts,
+    SplitRecord,
+    StageTimings,
+    TrainingRunRecord,
+)
 from leadscoring.training.export import PARITY_TOLERANCE, PROBABILITIES, TARGET_OPSET, onnx_session, to_onnx, verify_parity
 from leadscoring.training.metrics import evaluate, permutation_importance
 from leadscoring.training.pipeline import CALIBRATION_FOLDS, build_pipeline, model_inputs_of, plans
@@ -52,7 +64,7 @@ BALANCE_BELOW = 0.35
 class TrainedModel:
     model: ScoringModel
     onnx_bytes: bytes
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
     pipeline: Pipeline | None = field(default=None, repr=False, compare=False)  # the fitted scikit-learn pipeline
     readiness: ReadinessReport | None = field(default=None, repr=False, compare=False)
 
@@ -135,8 +147,8 @@ class Exported:
 class Evaluated:
     """Metrics of the exported ONNX model on the holdout: the output of the Evaluate step."""
 
-    metrics: dict[str, Any]
-    importance: Any
+    metrics: HoldoutMetrics
+    importance: dict[str, dict[str, float]]  # per input: the mean and std of the drop in ROC-AUC
     importance_repeats: int
     seconds: float
 
@@ -252,12 +264,12 @@ def assemble(
     model_type: ModelType,
     thresholds: Thresholds,
     parent_version: str | None = None,
+    training_run: TrainingRunRecord | None = None,
 ) -> TrainedModel:
     """The registry's record of a version: the model, its ONNX bytes and everything measured on the way."""
     metrics = evaluated.metrics
     training_seconds = time.perf_counter() - data.started
     now = datetime.now(UTC)
-    headline = {k: metrics[k] for k in ("accuracy", "precision", "recall", "f1_score")}
     model = ScoringModel(
         id=model_id,
         name=name,
@@ -270,64 +282,68 @@ def assemble(
         created_at=now,
         updated_at=now,
         training_rows=len(data.rows),
-        roc_auc=metrics["roc_auc"],
-        **headline,
+        roc_auc=metrics.roc_auc,
+        accuracy=metrics.accuracy,
+        precision=metrics.precision,
+        recall=metrics.recall,
+        f1_score=metrics.f1_score,
     )
     data_hash = hashlib.sha256(
         json.dumps([list(map(str, r.values())) for r in data.rows] + [list(map(int, data.labels))], default=str).encode()
     ).hexdigest()
     train_rows = [data.prepared[i] for i in data.train_idx]
-    metadata = {
-        "model_id": model_id,
-        "version": version,
-        "model_type": model_type,
-        "feature_schema": [
-            {
-                "name": p.name,
-                "type": p.type,
-                "weight": p.weight,
-                "transformation": p.text(),
-                **({"input_conversion": p.converted_input} if p.converted_input else {}),
-                **({"notes": list(p.notes)} if p.notes else {}),
-            }
+    metadata = ModelMetadata(
+        model_id=model_id,
+        version=version,
+        model_type=model_type,
+        feature_schema=[
+            FeatureSchemaEntry(
+                name=p.name,
+                type=p.type,
+                weight=p.weight,
+                transformation=p.text(),
+                input_conversion=p.converted_input,
+                notes=list(p.notes) or None,
+            )
             for p in data.feature_plans
         ],
-        "metrics": metrics,
-        "feature_importance": evaluated.importance,
-        "feature_importance_method": (
+        metrics=metrics,
+        feature_importance={name: FeatureImportance(mean=v["mean"], std=v["std"]) for name, v in evaluated.importance.items()},
+        feature_importance_method=(
             f"permutation on the holdout, drop in ROC-AUC of the ONNX model, {evaluated.importance_repeats} repeats"
         ),
-        "training_seconds": round(training_seconds, 3),
-        "timings": {
-            "search": round(fitted.found.seconds, 3),
-            "fit": round(fitted.fit_seconds, 3),
-            "export_and_parity": round(exported.seconds, 3),
-            "evaluation": round(evaluated.seconds, 3),
-        },
-        "search": fitted.found.as_dict(),
-        "parameters": _jsonable(fitted.chosen),
-        "calibration": {"method": "sigmoid", "cv_folds": CALIBRATION_FOLDS, "ensemble": False},
-        "class_weighting": {
-            "class_weight": fitted.class_weight,
-            "minority_share": round(fitted.minority_share, 4),
-            "balance_below": fitted.balance_below,
-        },
-        "readiness": data.readiness.as_dict(),
-        "onnx_parity_max_abs_diff": exported.parity,
-        "parity_tolerance": PARITY_TOLERANCE,
-        "training_data_sha256": data_hash,
-        "rows": {"total": len(data.rows), "train": len(data.train_idx), "holdout": len(data.test_idx), "positives": int(data.y.sum())},
-        "split": {"holdout_fraction": data.holdout_fraction, "stratified": True, "random_state": data.random_state},
-        "baselines": training_baselines(train_rows, data.schema),
+        training_seconds=round(training_seconds, 3),
+        timings=StageTimings(
+            search=round(fitted.found.seconds, 3),
+            fit=round(fitted.fit_seconds, 3),
+            export_and_parity=round(exported.seconds, 3),
+            evaluation=round(evaluated.seconds, 3),
+        ),
+        search=fitted.found.record(),
+        parameters=_jsonable(fitted.chosen),
+        calibration=Calibration(method="sigmoid", cv_folds=CALIBRATION_FOLDS, ensemble=False),
+        class_weighting=ClassWeighting(
+            class_weight=fitted.class_weight,
+            minority_share=round(fitted.minority_share, 4),
+            balance_below=fitted.balance_below,
+        ),
+        readiness=data.readiness.record(),
+        onnx_parity_max_abs_diff=exported.parity,
+        parity_tolerance=PARITY_TOLERANCE,
+        training_data_sha256=data_hash,
+        rows=RowCounts(total=len(data.rows), train=len(data.train_idx), holdout=len(data.test_idx), positives=int(data.y.sum())),
+        split=SplitRecord(holdout_fraction=data.holdout_fraction, stratified=True, random_state=data.random_state),
+        baselines=training_baselines(train_rows, data.schema),
         # What drift reports compare live leads with (GET /audit/drift).
-        "reference": training_reference(train_rows, data.schema),
-        "parent_version": parent_version,
-        "created_by": created_by,
-        "created_at": now.isoformat(),
-        "libraries": {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": ort.__version__},
-        "onnx_opset": TARGET_OPSET,
-    }
-    return TrainedModel(model, exported.onnx_bytes, _jsonable(metadata), fitted.pipeline, data.readiness)
+        reference=training_reference(train_rows, data.schema),
+        parent_version=parent_version,
+        created_by=created_by,
+        created_at=now,
+        libraries={"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": ort.__version__},
+        onnx_opset=TARGET_OPSET,
+        training_run=training_run,
+    )
+    return TrainedModel(model, exported.onnx_bytes, metadata, fitted.pipeline, data.readiness)
 
 
 def train_model(
