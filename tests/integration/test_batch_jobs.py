@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -224,17 +225,23 @@ def test_a_lead_stored_from_a_file_is_the_item_post_score_stores(api: Api, batch
     [from_file] = [i for i in tables.leads(batch_tenant.client_id) if i["id"] == scored.body["id"]]
     [file_decision] = decisions_of(tables, batch_tenant.client_id, job["job_id"])
 
+    # onnxruntime's float32 output can differ in its last bit between a run of one lead and a run of a chunk (or a
+    # run that also probes new values), so the model's numbers are compared to that; everything else exactly.
+    noise = {"score", "score_confidence"}
     own = {"updated_at", "scored_at", "decision_key"}  # when, and the decision record each points at
-    assert {k: v for k, v in from_file.items() if k not in own} == {k: v for k, v in from_api.items() if k not in own}
+    assert {k: v for k, v in from_file.items() if k not in own | noise} == {k: v for k, v in from_api.items() if k not in own | noise}
+    assert all(abs(from_file[k] - from_api[k]) <= Decimal("0.01") for k in noise)
     assert from_file["scored_at"] != from_api["scored_at"]
     own = {"event_id", "event_key", "shard", "at", "actor"}
     details = {"updated_existing", "job_id", "row", "delivery"}
-    assert {k: v for k, v in file_decision.items() if k not in own | {"details"}} == {
-        k: v for k, v in api_decision.items() if k not in own | {"details"}
+    model_numbers = {"score", "score_confidence", "probability"}
+    assert {k: v for k, v in file_decision.items() if k not in own | {"details"} | model_numbers} == {
+        k: v for k, v in api_decision.items() if k not in own | {"details"} | model_numbers
     }
-    assert {k: v for k, v in file_decision["details"].items() if k not in details} == {
-        k: v for k, v in api_decision["details"].items() if k not in details
+    assert {k: v for k, v in file_decision["details"].items() if k not in details | model_numbers} == {
+        k: v for k, v in api_decision["details"].items() if k not in details | model_numbers
     }
+    assert abs(file_decision["details"]["probability"] - api_decision["details"]["probability"]) <= Decimal("0.000002")
     assert (file_decision["details"]["job_id"], file_decision["details"]["row"]) == (job["job_id"], 1)
 
 

@@ -93,45 +93,40 @@ def marker_series(client_id: str | None, event_id: str) -> str:
     return f"{client_id or '-'}|applied|{event_id}"
 
 
-def _group_of(changes: Sequence[StreamChange]) -> _Group:
-    group = _Group()
-    for change in changes:
-        group.add(change)
-    return group
-
-
 class AggregateStore:
     def __init__(self, table: str) -> None:
         self._table = table
 
     def apply(self, changes: Sequence[StreamChange]) -> int | None:
         """Apply changes in order, each exactly once. Returns the index of the first change not applied
-        (everything from there on must be redelivered), or None when all are in."""
+        (everything from there on must be redelivered), or None when all are in.
+
+        Each group is formed from the first change not yet counted, so after a redelivered group is skipped the
+        next one starts where the original next group started, and finds its own marker."""
         pending = [c for c in changes if c.delta]
         position = {id(c): i for i, c in enumerate(changes)}
-        group = _Group()
-        groups: list[_Group] = []
-        for change in pending:
-            if group.changes and not group.fits(change):
-                groups.append(group)
-                group = _Group()
-            group.add(change)
-        if group.changes:
-            groups.append(group)
-        for g in groups:
-            if not self._write(g):
-                return position[id(g.changes[0])]
+        start = 0
+        while start < len(pending):
+            group = _Group()
+            for change in pending[start:]:
+                if group.changes and not group.fits(change):
+                    break
+                group.add(change)
+            counted = self._write(group)
+            if counted == 0:
+                return position[id(pending[start])]
+            start += counted
         return None
 
-    def _write(self, group: _Group) -> bool:
+    def _write(self, group: _Group) -> int:
+        """Write the group with its marker; how many of its changes are now counted (all of them, or the first
+        ones a redelivered group's marker says were), 0 when it could not be written."""
         client = aws.dynamodb_client()
-        for attempt in range(CONFLICT_RETRIES + len(group.changes)):
-            if not group.changes:
-                return True
+        for attempt in range(CONFLICT_RETRIES):
             current = self._current(list(group.totals))
             try:
                 client.transact_write_items(TransactItems=self._items(group, current))
-                return True
+                return len(group.changes)
             except ClientError as exc:
                 code = exc.response["Error"]["Code"]
                 if code in ("ThrottlingException", "ProvisionedThroughputExceededException"):
@@ -141,15 +136,17 @@ class AggregateStore:
                     raise
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
-                    # A redelivery: the group's first records are already counted; apply only the rest.
-                    group = _group_of(group.changes[self._applied(group.changes[0]) :])
+                    # A redelivery: a group that began here is already counted; the next is formed after it.
+                    applied = self._applied(group.changes[0])
+                    if applied:  # it may be longer than this group (its records came in a longer batch): all counted
+                        return applied
                     continue
                 retryable = ("ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded")
                 if any(c in retryable for c in reasons[1:]):  # after the marker, the counter items
                     time.sleep(min(0.02 * 2**attempt, 1.0))  # another batch moved the same day's counters: re-read
                     continue
-                return False
-        return False
+                return 0
+        return 0
 
     def _applied(self, first: StreamChange) -> int:
         """How many records the group that began with `first` applied (its marker's count)."""
