@@ -38,6 +38,18 @@ PRICES: dict[str, Price] = {
         "read request units (on-demand, Standard table class)",
         "https://aws.amazon.com/dynamodb/pricing/on-demand/ (figure from https://airbyte.com/data-engineering-resources/dynamodb-pricing)",
     ),
+    "dynamodb_provisioned_write_capacity_unit_hour": Price(
+        0.00065,
+        1,
+        "write capacity unit-hours (provisioned, Standard table class), shown beside: one unit is 3,600 writes an hour",
+        "https://aws.amazon.com/dynamodb/pricing/provisioned/ (us-east-1 list price, as published since 2018)",
+    ),
+    "dynamodb_provisioned_read_capacity_unit_hour": Price(
+        0.00013,
+        1,
+        "read capacity unit-hours (provisioned, Standard table class), shown beside",
+        "https://aws.amazon.com/dynamodb/pricing/provisioned/ (us-east-1 list price, as published since 2018)",
+    ),
     "lambda_request": Price(
         0.20,
         1e6,

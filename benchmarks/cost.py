@@ -81,6 +81,8 @@ WARMUP_BATCH_LEADS = 20
 TARGET_REALTIME_USD_PER_MILLION = 2.00
 TARGET_BATCH_USD_PER_MILLION = 1.50
 TARGET_ITEM_BYTES = 1024
+# Provisioned capacity priced beside on-demand at the utilisation DynamoDB auto scaling keeps by default.
+PROVISIONED_UTILIZATION = 0.7
 
 # Lambda's own lines per invocation (JSON log format: platform.start, platform.report with the trace id): about 300 bytes.
 PLATFORM_LOG_BYTES = 300
@@ -303,6 +305,24 @@ def _requests_per_unit(requests: list[Request], units: int) -> dict[str, float]:
         name = f"{r.actor or '-'} {r.service}.{r.operation}"
         counts[name] = counts.get(name, 0) + 1
     return {name: _r(n / units, 4) for name, n in sorted(counts.items())}
+
+
+def dynamodb_units(figures: dict[str, Any]) -> dict[str, Any]:
+    """A scenario's DynamoDB units per unit of work, and what they would cost on provisioned capacity kept at
+    PROVISIONED_UTILIZATION (auto scaling's usual target) instead of on demand: beside, for steady traffic."""
+    tables = figures["dynamodb"]["by_table_index"].values()
+    writes = sum(t["write_units_per_unit"] for t in tables)
+    reads = sum(t["read_units_per_unit"] for t in tables)
+    hours_per_write, hours_per_read = 1 / 3600 / PROVISIONED_UTILIZATION, 1 / 3600 / PROVISIONED_UTILIZATION
+    provisioned = cost("dynamodb_provisioned_write_capacity_unit_hour", writes * hours_per_write) + cost(
+        "dynamodb_provisioned_read_capacity_unit_hour", reads * hours_per_read
+    )
+    return {
+        "write_units_per_unit": _r(writes, 3),
+        "read_units_per_unit": _r(reads, 3),
+        "on_demand_usd_per_million": _r(figures["breakdown"]["dynamodb"]),
+        f"provisioned_at_{PROVISIONED_UTILIZATION:.0%}_usd_per_million": _r(provisioned * 1e6),
+    }
 
 
 def item_sizes(window: Window, table: str) -> dict[str, Any]:
@@ -682,6 +702,8 @@ def measure() -> dict[str, Any]:
         "batch_lead": item_sizes(batch_window, LEADS.local_name),
         "batch_decision": item_sizes(batch_window, AUDIT.local_name),
     }
+    for figures in scenarios.values():
+        figures["dynamodb_units"] = dynamodb_units(figures)
     for name, figures in scenarios.items():
         verdict = f" (target: {'met' if figures['meets_target'] else 'not met'})" if "meets_target" in figures else ""
         largest = ", ".join(f"{item} {usd:.2f}" for item, usd in figures["largest"][:3])
