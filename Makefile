@@ -60,7 +60,7 @@ test: setup layer dashboard lint test-unit test-integration test-infra test-e2e 
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions benchmarks
+	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions benchmarks fakes tests
 
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit -p no:cacheprovider --disable-socket

@@ -322,7 +322,7 @@ def test_a_scored_lead_appears_in_the_live_feed_without_a_reload(page: Watched, 
     row = page.page.locator(f'#feed-table tr[data-lead-id="{reply.json["id"]}"]')
     expect(row).to_be_visible()
     expect(row).to_have_class(re.compile(r"\bis-new\b"))
-    expect(row).to_contain_text(lead["name"])
+    expect(row).to_contain_text(str(lead["name"]))
     expect(row).to_contain_text(f"{reply.json['score']:.1f}")
     assert page.page.evaluate("() => window.sameDocument") is True
     page.screenshot("performance-live-feed")

@@ -11,7 +11,7 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
 
 
-def test_scoring_bundle_is_under_150_mb_unzipped():
+def test_scoring_bundle_is_under_150_mb_unzipped() -> None:
     parts = {
         "function": ROOT / "functions" / "score",
         "shared layer": ROOT / "layers" / "shared" / "python",

@@ -9,11 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from werkzeug.test import Client
 
 from .support import Api, Tables
+
+if TYPE_CHECKING:  # imported by the fixtures themselves, once the moto server's environment is set
+    from local_stack.gateway import LocalGateway
+    from local_stack.streams import StreamPoller
 
 SEEDED = "acme"
 SEEDED_LEADS = 30
@@ -102,14 +107,14 @@ def other_tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
 
 
 @pytest.fixture(scope="session")
-def gateway(moto_endpoint: str):
+def gateway(moto_endpoint: str) -> LocalGateway:
     from local_stack.gateway import LocalGateway
 
     return LocalGateway()
 
 
 @pytest.fixture(scope="session")
-def stream(moto_endpoint: str):
+def stream(moto_endpoint: str) -> StreamPoller:
     """The leads table's stream delivered to the real aggregator on demand (`stream.drain()`), as Lambda would."""
     from local_stack.streams import leads_stream_poller
 
@@ -117,7 +122,7 @@ def stream(moto_endpoint: str):
 
 
 @pytest.fixture(scope="session")
-def api(gateway) -> Api:
+def api(gateway: LocalGateway) -> Api:
     return Api(Client(gateway))
 
 

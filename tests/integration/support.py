@@ -94,7 +94,8 @@ class Tables:
 
     def count(self, table: str) -> int:
         """Every item in the table, read with a full scan."""
-        total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+        total = 0
+        kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
         while True:
             page = self.client.scan(**kwargs)
             total += page["Count"]

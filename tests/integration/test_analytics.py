@@ -27,7 +27,7 @@ from leadscoring.resources import AGGREGATES, LEADS
 from .conftest import MODEL_ID, Tenant
 from .support import Api, Tables, assert_error
 
-COSTS = {"default": 20.0, "by_source": {"webinar": 45.0, "referral": 5.0}}
+COSTS: dict[str, Any] = {"default": 20.0, "by_source": {"webinar": 45.0, "referral": 5.0}}
 THRESHOLDS = {"qualified": 50.0, "high_priority": 75.0, "low_priority": 25.0}
 
 
@@ -80,7 +80,7 @@ def naive_metrics(leads: list[dict[str, Any]]) -> dict[str, Any]:
 def naive_analytics(leads: list[dict[str, Any]], start: date, end: date, bin_width: int) -> dict[str, Any]:
     order = ["new", "contacted", "qualified", "converted"]
     statuses = [lead["conversion_status"] for lead in leads]
-    funnel = [
+    funnel: list[dict[str, Any]] = [
         {"stage": s, "leads": len(leads) if i == 0 else sum(st in order[i:] for st in statuses), "share": None} for i, s in enumerate(order)
     ]
     funnel.append({"stage": "lost", "leads": statuses.count("lost"), "share": None})
@@ -229,7 +229,7 @@ def stored_aggregates(client_id: str) -> dict[tuple[str, str], dict[str, Decimal
         for item in page["Items"]:
             counters = {k: v for k, v in counters_of(item).items() if v != 0}
             if counters:
-                found[(item["series"], item["bucket"])] = counters
+                found[(str(item["series"]), str(item["bucket"]))] = counters
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -309,10 +309,10 @@ def test_aggregates_stay_exact_through_a_random_mix_and_redeliveries(
     # Conversions, allowed and refused.
     for lead_id in ids:
         for target in rng.sample(["contacted", "qualified", "converted", "lost"], rng.randint(0, 3)):
-            body: dict[str, Any] = {"conversion_status": target}
+            conversion: dict[str, Any] = {"conversion_status": target}
             if target == "converted" and rng.random() < 0.8:
-                body["revenue"] = round(rng.uniform(100, 5000), 2)
-            assert api.post(f"/leads/{lead_id}/conversion", costed.integration, body=body).status in (200, 409)
+                conversion["revenue"] = round(rng.uniform(100, 5000), 2)
+            assert api.post(f"/leads/{lead_id}/conversion", costed.integration, body=conversion).status in (200, 409)
     # A delete (a REMOVE record) and a lead with no country.
     boto3.resource("dynamodb").Table(LEADS.local_name).delete_item(Key=lead_item_key(costed.client_id, ids[0]))
     assert stream.drain() > 0

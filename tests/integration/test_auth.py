@@ -26,7 +26,7 @@ def _concrete(route: Route) -> str:
 
 
 def _call(api: Api, route: Route, key: str | None, headers: dict[str, str] | None = None) -> Any:
-    body = {"raw": "{}"} if route.method in ("POST", "PUT") else {}
+    body: dict[str, Any] = {"raw": "{}"} if route.method in ("POST", "PUT") else {}
     return api.call(route.method, _concrete(route), key, headers=headers, **body)
 
 

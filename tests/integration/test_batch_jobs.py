@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from leadscoring.data import aws
 from leadscoring.data.keys import lead_item_key
@@ -294,7 +295,8 @@ def test_a_conversion_recorded_while_a_rerun_writes_its_chunk_is_kept(
     raced = sorted(mine)[len(mine) // 2]
     total_before = len(tables.leads(batch_tenant.client_id))
 
-    original, landed = LeadRepository.get_many, []
+    original = LeadRepository.get_many
+    landed: list[str] = []
 
     def get_many(self: LeadRepository, client_id: str, lead_ids: Any, explained: bool = False) -> Any:
         found = original(self, client_id, lead_ids, explained)
@@ -325,7 +327,7 @@ def dynamodb_answering(answer: Callable[[dict[str, Any]], dict[str, Any] | None]
 
     def intercept(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         reply = answer(json.loads(params["body"]))
-        return None if reply is None else (AWSResponse("", 200, {}, None), reply)
+        return None if reply is None else (AWSResponse("", 200, HTTPHeaders(), None), reply)
 
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", intercept)
     try:

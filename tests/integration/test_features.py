@@ -86,7 +86,11 @@ def test_an_update_changes_what_it_carries_and_is_on_the_record(api: Api, fresh:
     assert api.post("/score", fresh.integration, body=lead).status == 200
     catalog = _features(api, fresh)["industry"]
 
-    update = {"weight": 3.5, "validation_rules": [{"type": "allowed_values", "value": ["finance", "retail"]}], "description": "Sector"}
+    update: dict[str, Any] = {
+        "weight": 3.5,
+        "validation_rules": [{"type": "allowed_values", "value": ["finance", "retail"]}],
+        "description": "Sector",
+    }
     reply = api.put("/features/industry", fresh.admin, body=update)
     assert reply.status == 200, reply.body
     assert reply.body == {**catalog, **update, "validation_rules": [{**update["validation_rules"][0], "message": None}]}

@@ -67,15 +67,19 @@ def _shift(k: int, lead: dict[str, Any]) -> dict[str, Any]:
     return lead
 
 
+# A tenant, the leads sent for it and the API's answers to them.
+Sent = tuple[Tenant, list[dict[str, Any]], list[dict[str, Any]]]
+
+
 @pytest.fixture(scope="module")
-def steady(api: Api, make_tenant: Callable[..., Tenant]) -> tuple[Tenant, list[dict[str, Any]], list[dict[str, Any]]]:
+def steady(api: Api, make_tenant: Callable[..., Tenant]) -> Sent:
     tenant = make_tenant("steady")
     sent = _demo("steady", 200, seed=101)
     return tenant, sent, _score(api, tenant, sent)
 
 
 @pytest.fixture(scope="module")
-def shifted(api: Api, make_tenant: Callable[..., Tenant]) -> tuple[Tenant, list[dict[str, Any]], list[dict[str, Any]]]:
+def shifted(api: Api, make_tenant: Callable[..., Tenant]) -> Sent:
     tenant = make_tenant("shifted")
     sent = [_shift(k, lead) for k, lead in enumerate(_demo("shifted", 160, seed=202))]
     return tenant, sent, _score(api, tenant, sent)
@@ -91,7 +95,7 @@ def _psi(bins: list[dict[str, Any]]) -> float:
 # -- data quality ----------------------------------------------------------------------------------------------
 
 
-def test_data_quality_counts_what_the_leads_carried(api: Api, steady, shifted) -> None:
+def test_data_quality_counts_what_the_leads_carried(api: Api, steady: Sent, shifted: Sent) -> None:
     for tenant, sent, _ in (steady, shifted):
         reply = api.get("/audit/data-quality", tenant.analyst)
         assert reply.status == 200, reply.body
@@ -122,7 +126,7 @@ def test_data_quality_counts_what_the_leads_carried(api: Api, steady, shifted) -
 # -- drift -----------------------------------------------------------------------------------------------------
 
 
-def test_drift_singles_out_the_features_that_moved(api: Api, steady, shifted) -> None:
+def test_drift_singles_out_the_features_that_moved(api: Api, steady: Sent, shifted: Sent) -> None:
     reports = {}
     for name, (tenant, sent, scored) in (("steady", steady), ("shifted", shifted)):
         reply = api.get("/audit/drift", tenant.analyst)
@@ -170,7 +174,7 @@ def test_outcomes_the_scores_rank_backwards_show_as_degraded(api: Api, make_tena
     assert report["findings"][0]["severity"] == "critical" and report["findings"][0]["subject"] == "roc_auc"
 
 
-def test_drift_of_a_named_version_and_what_is_refused(api: Api, steady, make_tenant: Callable[..., Tenant]) -> None:
+def test_drift_of_a_named_version_and_what_is_refused(api: Api, steady: Sent, make_tenant: Callable[..., Tenant]) -> None:
     tenant = steady[0]
     named = api.get("/audit/drift", tenant.admin, query={"model_id": MODEL_ID, "model_version": "1"})
     assert named.status == 200 and named.body["scored_leads"] == len(steady[1])
@@ -200,7 +204,7 @@ def test_drift_of_a_named_version_and_what_is_refused(api: Api, steady, make_ten
 # -- bias ------------------------------------------------------------------------------------------------------
 
 
-def test_bias_compares_groups_as_counted_from_the_scores(api: Api, shifted) -> None:
+def test_bias_compares_groups_as_counted_from_the_scores(api: Api, shifted: Sent) -> None:
     tenant, sent, scored = shifted
     reply = api.get("/audit/bias", tenant.analyst, query={"attribute": "uses_marketing_automation"})
     assert reply.status == 200, reply.body
@@ -226,7 +230,7 @@ def test_bias_compares_groups_as_counted_from_the_scores(api: Api, shifted) -> N
     assert [f["subject"] for f in report["findings"]] == ["false"]
 
 
-def test_bias_by_source_and_what_cannot_be_grouped(api: Api, steady) -> None:
+def test_bias_by_source_and_what_cannot_be_grouped(api: Api, steady: Sent) -> None:
     tenant, sent, _ = steady
     report = api.get("/audit/bias", tenant.analyst).body
     assert report["attribute"] == "source"
@@ -266,7 +270,7 @@ def _run(arn: str, payload: dict[str, Any]) -> tuple[str, Any]:
 
 
 def test_the_daily_workflow_puts_each_report_on_the_record_once(
-    api: Api, reports_workflow: str, shifted, make_tenant: Callable[..., Tenant]
+    api: Api, reports_workflow: str, shifted: Sent, make_tenant: Callable[..., Tenant]
 ) -> None:
     """The deployed definition on moto's executor, every step in the real monitor handler, for the tenants named
     (the schedule names none: every tenant with a deployed model)."""

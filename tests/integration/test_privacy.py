@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ def everything_logged(gateway: object, capfd: pytest.CaptureFixture[str], caplog
     """All the process writes while the test runs: stream handlers (Powertools' JSON logger is one), stdout and
     stderr (EMF metrics are printed), and every log record at INFO or above (DEBUG for the functions' logger)."""
     buffer = io.StringIO()
-    swapped: list[tuple[logging.StreamHandler, object]] = []  # type: ignore[type-arg]
+    swapped: list[tuple[logging.StreamHandler[Any], object]] = []
     loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
     for lg in loggers:
         for handler in lg.handlers:
@@ -37,7 +38,7 @@ def everything_logged(gateway: object, capfd: pytest.CaptureFixture[str], caplog
         for service, level in zip(services, levels, strict=True):
             service.setLevel(level)
         for handler, stream in swapped:
-            handler.setStream(stream)  # type: ignore[arg-type]
+            handler.setStream(stream)
 
 
 def test_scoring_listing_and_refusing_leads_logs_no_pii(

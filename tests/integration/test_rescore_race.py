@@ -13,7 +13,7 @@ from leadscoring.domain.auth import Principal
 from leadscoring.domain.conversions import ConcurrentUpdate
 from leadscoring.routes import Role
 from leadscoring.schemas.conversion import ConversionUpdate
-from leadscoring.schemas.lead import Lead, LeadInput
+from leadscoring.schemas.lead import ConversionStatus, Lead, LeadInput
 from leadscoring.services import wiring
 
 from .conftest import Tenant
@@ -46,7 +46,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     yield actions
 
 
-def _convert(principal: Principal, lead_id: str, status: str) -> Any:
+def _convert(principal: Principal, lead_id: str, status: ConversionStatus) -> Any:
     return lambda: wiring.conversion_service().record(principal, lead_id, ConversionUpdate(conversion_status=status))
 
 

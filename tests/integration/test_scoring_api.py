@@ -224,7 +224,7 @@ def test_a_tenant_without_a_model_gets_409_and_nothing_is_written(
 def test_api_responses_are_declared_json(
     api: Api, tenant: Tenant, unique: str, method: str, path: str, query: dict[str, Any] | None, send_lead: bool
 ) -> None:
-    sent = {"body": lead_body(f"ct.{unique}@example.com")} if send_lead else {}
+    sent: dict[str, Any] = {"body": lead_body(f"ct.{unique}@example.com")} if send_lead else {}
     reply = api.call(method, path, tenant.admin, query=query, **sent)
     assert reply.status in (200, 422)
     assert reply.headers.get("Content-Type", "").startswith("application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -104,7 +105,7 @@ def test_a_write_that_changes_nothing_counted_has_no_delta() -> None:
 # --- figures --------------------------------------------------------------------------------------------------
 
 
-def pairwise_auc(converted: list[float], lost: list[float]) -> float:
+def pairwise_auc(converted: Sequence[float], lost: Sequence[float]) -> float:
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in converted for n in lost)
     return wins / (len(converted) * len(lost))
 

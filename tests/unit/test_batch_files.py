@@ -130,7 +130,7 @@ def test_the_request_body_is_what_botocore_would_send_for_the_same_items() -> No
 
     from leadscoring.data.item_writes import request_body
 
-    items = [{"id": "a", "n": Decimal("1.5"), "m": {"x": None, "l": ["é", True]}}, {"id": 'b"\\', "e": {}}]
+    items: list[dict[str, Any]] = [{"id": "a", "n": Decimal("1.5"), "m": {"x": None, "l": ["é", True]}}, {"id": 'b"\\', "e": {}}]
     operation = botocore.session.get_session().get_service_model("dynamodb").operation_model("BatchWriteItem")
     serializer = TypeSerializer()
     params = {"RequestItems": {"t-1": [{"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in i.items()}}} for i in items]}}
@@ -146,17 +146,19 @@ def test_the_conditional_put_body_is_what_botocore_would_send_for_the_same_put()
 
     operation = botocore.session.get_session().get_service_model("dynamodb").operation_model("PutItem")
     serializer = TypeSerializer()
-    for item, seen, condition in [
+    cases: list[tuple[dict[str, Any], str | None, dict[str, Any]]] = [
         (
             {"id": "a", "n": Decimal("2"), "conversion_status": "qualified"},
             "qualified",
             {"ConditionExpression": "conversion_status = :seen", "ExpressionAttributeValues": {":seen": {"S": "qualified"}}},
         ),
         ({"id": 'b"\\', "l": ["é"]}, None, {"ConditionExpression": "attribute_not_exists(id)"}),
-    ]:
+    ]
+    for item, seen, condition in cases:
         params = {"TableName": "t-1", "Item": {k: serializer.serialize(v) for k, v in item.items()}, **condition}
         expected = create_serializer("json").serialize_to_request(params, operation)["body"]
         assert json.loads(conditional_put_body("t-1", fields_text(item), seen)) == json.loads(expected)
+
 
 def test_moto_gets_the_deployed_definition_with_its_maps_replaced_by_tasks() -> None:
     deployed = batch_definition(WORKER)
@@ -204,7 +206,12 @@ def rows(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
 
 def test_the_stand_in_hands_the_worker_the_deployed_maps_chunks(rows: list[dict[str, str]]) -> None:
     seen: list[dict[str, Any]] = []
-    emulator = DistributedMapEmulator(batch_definition(WORKER)["States"], {"worker": lambda e, c: seen.append(e) or {"chunk": {}}})
+
+    def worker(event: dict[str, Any], context: object) -> dict[str, Any]:
+        seen.append(event)
+        return {"chunk": {}}
+
+    emulator = DistributedMapEmulator(batch_definition(WORKER)["States"], {"worker": worker})
 
     result = emulator({"map_state": MAP_STATES["csv"], "input": JOB}, None)
 

@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import Any
 
 import pytest
 
@@ -22,25 +23,25 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _unsigned(body: dict) -> str:
+def _unsigned(body: dict[str, Any]) -> str:
     """A cursor as they were before they were signed: base64url JSON alone."""
     return _b64(json.dumps(body).encode())
 
 
-def test_cursor_round_trip():
+def test_cursor_round_trip() -> None:
     cursor = encode_cursor(KEY, QUERY)
     assert decode_cursor(cursor, "acme", QUERY) == {"client_id": "acme", "id": "l1", "score": pytest.approx(42.5)}
     assert encode_cursor(None, QUERY) is None and decode_cursor(None, "acme", QUERY) is None
 
 
 @pytest.mark.parametrize(("client", "query"), [("other", QUERY), ("acme", {"client": "acme", "min_score": 20})])
-def test_cursor_refused_for_another_tenant_or_query(client, query):
+def test_cursor_refused_for_another_tenant_or_query(client: str, query: dict[str, Any]) -> None:
     with pytest.raises(InvalidCursor):
         decode_cursor(encode_cursor(KEY, QUERY), client, query)
 
 
 @pytest.mark.parametrize("garbage", ["!!!", "bm90IGpzb24", "W10", ".", "a.b", "W10.W10", "\u00e9.\u00e9", "a" * 2000])
-def test_garbage_cursor_is_a_clean_400(garbage):
+def test_garbage_cursor_is_a_clean_400(garbage: str) -> None:
     with pytest.raises(InvalidCursor) as refused:
         decode_cursor(garbage, "acme", QUERY)
     assert isinstance(refused.value, MalformedRequest) and refused.value.status == 400 and refused.value.code == "INVALID_CURSOR"
@@ -55,7 +56,7 @@ def test_garbage_cursor_is_a_clean_400(garbage):
         {"client_id": "acme", "id": "l1", "score": 42.5, "extra": "x"},
     ],
 )
-def test_a_start_key_made_up_with_the_right_tenant_and_query_is_refused(key):
+def test_a_start_key_made_up_with_the_right_tenant_and_query_is_refused(key: dict[str, Any]) -> None:
     """What the cursor of issue 18 did: the right tenant and fingerprint around a key this API never issued."""
     with pytest.raises(InvalidCursor):
         decode_cursor(_unsigned({"q": query_fingerprint(QUERY), "k": key}), "acme", QUERY)
@@ -65,7 +66,7 @@ def test_a_start_key_made_up_with_the_right_tenant_and_query_is_refused(key):
         decode_cursor(f"{_b64(payload)}.{_b64(tag)}", "acme", QUERY)
 
 
-def test_any_change_to_a_cursor_is_refused():
+def test_any_change_to_a_cursor_is_refused() -> None:
     cursor = encode_cursor(KEY, QUERY)
     assert cursor is not None
     payload, tag = cursor.split(".")
@@ -86,7 +87,7 @@ def test_any_change_to_a_cursor_is_refused():
     assert decode_cursor(cursor, "acme", QUERY) is not None
 
 
-def test_cursors_are_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch):
+def test_cursors_are_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch) -> None:
     from leadscoring.services import wiring
 
     cursor = encode_cursor(KEY, QUERY)
@@ -101,7 +102,9 @@ def test_cursors_are_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPa
     ("cursor_key", "secret_arn", "problem"),
     [(None, None, "exactly one of CURSOR_KEY"), ("short", None, "at least 32"), ("k" * 32, "arn:secret", "exactly one of CURSOR_KEY")],
 )
-def test_settings_need_one_cursor_key_source(settings_env: dict[str, str], cursor_key: str | None, secret_arn: str | None, problem: str):
+def test_settings_need_one_cursor_key_source(
+    settings_env: dict[str, str], cursor_key: str | None, secret_arn: str | None, problem: str
+) -> None:
     from pydantic import ValidationError
 
     from leadscoring.settings import Settings
@@ -113,12 +116,12 @@ def test_settings_need_one_cursor_key_source(settings_env: dict[str, str], curso
     assert Settings.model_validate({**values, "CURSOR_KEY_SECRET_ARN": "arn:secret"}).cursor_key is None  # as deployed
 
 
-def test_ttl_cache_rereads_after_expiry():
+def test_ttl_cache_rereads_after_expiry() -> None:
     now = [0.0]
-    loads = []
+    loads: list[int] = []
     cache: TtlCache[int] = TtlCache(5, clock=lambda: now[0])
 
-    def load():
+    def load() -> int:
         loads.append(1)
         return len(loads)
 
@@ -127,4 +130,4 @@ def test_ttl_cache_rereads_after_expiry():
     assert cache.get("k", load) == 1
     now[0] = 5.0
     assert cache.get("k", load) == 2
-    assert TtlCache(0).get("k", load) == 3
+    assert TtlCache[int](0).get("k", load) == 3

@@ -6,8 +6,8 @@ import pytest
 
 from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.features import validate_attributes
-from leadscoring.inference.onnx_model import load_model
-from leadscoring.schemas.lead import FeatureFamily, LeadAttributes
+from leadscoring.inference.onnx_model import LoadedModel, load_model
+from leadscoring.schemas.lead import AttributeValue, FeatureFamily, LeadAttributes
 from leadscoring.schemas.model import ScoringFeature, ValidationRule
 from leadscoring.training.trainer import train_model
 
@@ -24,9 +24,10 @@ FEATURES = [
 
 
 @pytest.fixture(scope="module")
-def model():
+def model() -> LoadedModel:
     now = datetime.now(UTC)
-    rows, labels = [], []
+    rows: list[dict[str, AttributeValue]] = []
+    labels: list[bool] = []
     for i in range(400):
         days = i % 60
         rows.append({"page_views": float(i % 17), "last_visit": (now - timedelta(days=days)).date().isoformat()})
@@ -35,14 +36,14 @@ def model():
     return load_model("dates", "1", trained.onnx_bytes, trained.metadata)
 
 
-def test_dates_are_accepted_and_bad_dates_named():
+def test_dates_are_accepted_and_bad_dates_named() -> None:
     validate_attributes(LeadAttributes.model_validate({"engagement": {"last_visit": "2026-03-01"}}), FEATURES)
     with pytest.raises(InvalidInput) as err:
         validate_attributes(LeadAttributes.model_validate({"engagement": {"last_visit": "yesterday"}}), FEATURES)
     assert err.value.details[0]["field"] == "attributes.engagement.last_visit"
 
 
-def test_scoring_converts_the_date_to_days_since(model):
+def test_scoring_converts_the_date_to_days_since(model: LoadedModel) -> None:
     today = datetime.now(UTC).date()
     recent = model.predict_proba([{"page_views": 5.0, "last_visit": today.isoformat()}])[0]
     stale = model.predict_proba([{"page_views": 5.0, "last_visit": (today - timedelta(days=55)).isoformat()}])[0]

@@ -8,21 +8,21 @@ from leadscoring.domain.errors import InvalidInput
 from leadscoring.domain.feature_catalog import default_features
 from leadscoring.domain.features import MISSING_CATEGORY, completeness, flatten, model_inputs, validate_attributes
 from leadscoring.schemas.lead import FeatureFamily, LeadAttributes
-from leadscoring.schemas.model import ScoringFeature, ValidationRule
+from leadscoring.schemas.model import FeatureType, ScoringFeature, ValidationRule
 
 
 def fields_of(exc: InvalidInput) -> dict[str, str]:
     return {d["field"]: d["type"] for d in exc.details}
 
 
-def test_default_catalog_covers_the_four_families_with_unique_names():
+def test_default_catalog_covers_the_four_families_with_unique_names() -> None:
     features = default_features()
     assert {f.family for f in features} == set(FeatureFamily)
     assert len({f.name for f in features}) == len(features)
     assert {f.type for f in features} == {"numerical", "categorical", "boolean"}
 
 
-def test_valid_attributes_pass():
+def test_valid_attributes_pass() -> None:
     validate_attributes(
         LeadAttributes.model_validate(
             {"behavioral": {"page_views": 3, "email_open_rate": 0.2}, "demographic": {"country": "DE", "industry": "software"}}
@@ -31,7 +31,7 @@ def test_valid_attributes_pass():
     )
 
 
-def test_every_problem_is_named():
+def test_every_problem_is_named() -> None:
     attributes = LeadAttributes.model_validate(
         {
             "behavioral": {"page_views": -1, "email_open_rate": 1.5, "bounce_rate": "high", "unheard_of": 1},
@@ -53,14 +53,14 @@ def test_every_problem_is_named():
     }
 
 
-def test_booleans_are_not_numbers_and_infinity_is_refused():
+def test_booleans_are_not_numbers_and_infinity_is_refused() -> None:
     with pytest.raises(InvalidInput):
         validate_attributes(LeadAttributes.model_validate({"behavioral": {"page_views": True}}), default_features())
     with pytest.raises(ValidationError, match="finite number"):
         LeadAttributes.model_validate({"behavioral": {"page_views": math.inf}})
 
 
-def test_required_rule_and_custom_message():
+def test_required_rule_and_custom_message() -> None:
     features = [
         ScoringFeature(
             name="budget",
@@ -74,8 +74,12 @@ def test_required_rule_and_custom_message():
     assert err.value.details[0]["field"] == "attributes.demographic.budget"
 
 
-def test_model_inputs_fill_gaps_and_keep_types():
-    schema = [("page_views", "numerical"), ("industry", "categorical"), ("uses_marketing_automation", "boolean")]
+def test_model_inputs_fill_gaps_and_keep_types() -> None:
+    schema: list[tuple[str, FeatureType]] = [
+        ("page_views", "numerical"),
+        ("industry", "categorical"),
+        ("uses_marketing_automation", "boolean"),
+    ]
     inputs = model_inputs([{"page_views": 3, "industry": "software", "uses_marketing_automation": True}, {}], schema)
     assert inputs["page_views"].dtype == np.float32 and inputs["page_views"].shape == (2, 1)
     assert inputs["page_views"][0, 0] == 3 and np.isnan(inputs["page_views"][1, 0])
@@ -83,7 +87,7 @@ def test_model_inputs_fill_gaps_and_keep_types():
     assert inputs["uses_marketing_automation"][0, 0] == 1.0
 
 
-def test_flatten_and_completeness():
+def test_flatten_and_completeness() -> None:
     attributes = LeadAttributes.model_validate({"behavioral": {"page_views": 3}, "engagement": {"previous_purchases": None}})
     flat = flatten(attributes)
     assert flat == {"page_views": 3}  # an attribute sent as null is missing

@@ -213,15 +213,16 @@ class _Http:
 
 def test_no_retry_waits_past_the_limit() -> None:
     timeout = ReadTimeoutError(endpoint_url="https://dynamodb")
-    assert aws._retry_in_time(attempts=5, caught_exception=timeout) is None  # no limit: botocore decides
+    # Returning (rather than raising) leaves the retry to botocore.
+    aws._retry_in_time(attempts=5, caught_exception=timeout)  # no limit: botocore decides
     with aws.time_limit(10.0):
-        assert aws._retry_in_time(attempts=1, caught_exception=timeout) is None  # a wait of 1 s at most fits
+        aws._retry_in_time(attempts=1, caught_exception=timeout)  # a wait of 1 s at most fits
         with pytest.raises(DependencyTimeout) as stopped:
             aws._retry_in_time(attempts=5, caught_exception=timeout)  # after the 5th attempt botocore may wait 16 s
         assert stopped.value.__cause__ is timeout
     with aws.time_limit(1.5):
-        assert aws._retry_in_time(attempts=2, response=(_Http(200), {})) is None  # a success is never stopped
-        assert aws._retry_in_time(attempts=2, response=(_Http(400), {"Error": {"Code": "ConditionalCheckFailedException"}})) is None
+        aws._retry_in_time(attempts=2, response=(_Http(200), {}))  # a success is never stopped
+        aws._retry_in_time(attempts=2, response=(_Http(400), {"Error": {"Code": "ConditionalCheckFailedException"}}))
         with pytest.raises(DependencyTimeout):
             aws._retry_in_time(attempts=2, response=(_Http(500), {"Error": {"Code": "InternalServerError"}}))
         with pytest.raises(DependencyTimeout):

@@ -45,7 +45,8 @@ def index_of(rng: random.Random, shards: int, count: int) -> ShardedIndex:
 
 def every_page(index: ShardedIndex, limit: int, query: dict[str, Any]) -> list[list[dict[str, Any]]]:
     queries = {shard: {**query, "KeyConditionExpression": shard} for shard in index.items}
-    pages, position = [], None
+    pages: list[list[dict[str, Any]]] = []
+    position: dict[str, Any] | None = None
     while True:
         # Through the cursor's packed form, as the API hands it out and takes it back.
         resume = unpacked_positions(packed_positions(position, ("id", "sort")), list(queries), ("id", "sort")) if position else None

@@ -6,7 +6,7 @@ import copy
 import datetime
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -140,6 +140,7 @@ def test_a_request_is_read_as_moto_reads_it(operation: str, body: Any, monkeypat
 
 def _moto_item(attrs: dict[str, Any]) -> Item:
     item = Item.__new__(Item)
+    assert isinstance(item, Item)  # moto's BaseModel.__new__ is typed as returning a BaseModel
     moto_items._original_item_init(item, DynamoType(attrs["client_id"]), DynamoType(attrs["id"]), attrs)
     return item
 
@@ -182,12 +183,11 @@ def test_an_item_over_the_size_limit_is_refused_as_moto_refuses_it(length: int) 
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        types: list[tuple[str, Literal["B", "N", "S"]]] = [("client_id", "S"), ("id", "S"), ("score", "N"), ("ext", "S")]
         client.create_table(
             TableName="leads",
             KeySchema=[{"AttributeName": "client_id", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": t} for n, t in [("client_id", "S"), ("id", "S"), ("score", "N"), ("ext", "S")]
-            ],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in types],
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": "by_score",
@@ -210,7 +210,7 @@ def dynamodb() -> Iterator[Any]:
             BillingMode="PAY_PER_REQUEST",
         )
         for n in range(60):
-            item = {
+            item: dict[str, Any] = {
                 "client_id": {"S": f"c{n % 3}"},
                 "id": {"S": f"l{(n * 37) % 60:02d}"},
                 "score": {"N": str(n % 7)},
@@ -293,7 +293,9 @@ def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were(d
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
 
-        return len(dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables["leads"].stream_shard.items)
+        shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables["leads"].stream_shard
+        assert shard is not None
+        return len(shard.items)
 
     written = records()
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from local_stack import moto_projections
 
-ATTRS = {
+ATTRS: dict[str, Any] = {
     "client_id": {"S": "acme"},
     "id": {"S": "l1"},
     "score": {"N": "42.50"},

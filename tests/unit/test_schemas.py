@@ -1,3 +1,5 @@
+from typing import Any, get_args
+
 import pytest
 from pydantic import ValidationError
 
@@ -41,34 +43,34 @@ SPEC_MODEL_FIELDS = {
 SPEC_FEATURE_FIELDS = {"name", "type", "weight", "transformation", "validation_rules", "is_active"}
 
 
-def minimal_lead(**extra):
+def minimal_lead(**extra: Any) -> dict[str, Any]:
     return {"email": "ada@example.com", "name": "Ada", "source": "web", **extra}
 
 
-def test_stored_models_carry_every_spec_field():
+def test_stored_models_carry_every_spec_field() -> None:
     assert set(Lead.model_fields) >= SPEC_LEAD_FIELDS
     assert set(ScoringModel.model_fields) >= SPEC_MODEL_FIELDS
     assert set(ScoringFeature.model_fields) >= SPEC_FEATURE_FIELDS
     assert set(Thresholds.model_fields) == {"qualified", "high_priority", "low_priority"}
 
 
-def test_spec_enums():
+def test_spec_enums() -> None:
     status = Lead.model_fields["conversion_status"].annotation
-    assert set(status.__args__) == {"new", "contacted", "qualified", "converted", "lost"}
+    assert set(get_args(status)) == {"new", "contacted", "qualified", "converted", "lost"}
     model_type = ScoringModel.model_fields["model_type"].annotation
-    assert set(model_type.__args__) == {"logistic_regression", "random_forest", "neural_network"}
+    assert set(get_args(model_type)) == {"logistic_regression", "random_forest", "neural_network"}
     feature_type = ScoringFeature.model_fields["type"].annotation
-    assert set(feature_type.__args__) == {"numerical", "categorical", "boolean"}
+    assert set(get_args(feature_type)) == {"numerical", "categorical", "boolean"}
 
 
 @pytest.mark.parametrize("owned", ["id", "client_id", "score", "score_confidence", "qualified", "scored_at", "created_at", "updated_at"])
-def test_server_owned_fields_cannot_be_sent(owned):
+def test_server_owned_fields_cannot_be_sent(owned: str) -> None:
     with pytest.raises(ValidationError) as err:
         LeadInput.model_validate(minimal_lead(**{owned: "x"}))
     assert err.value.errors()[0]["loc"] == (owned,)
 
 
-def test_unknown_fields_and_bad_email_rejected():
+def test_unknown_fields_and_bad_email_rejected() -> None:
     with pytest.raises(ValidationError):
         LeadInput.model_validate(minimal_lead(favourite_colour="blue"))
     with pytest.raises(ValidationError):
@@ -77,7 +79,7 @@ def test_unknown_fields_and_bad_email_rejected():
         LeadInput.model_validate({**minimal_lead(), "attributes": {"psychographic": {"x": 1}}})
 
 
-def test_attribute_values_keep_their_types():
+def test_attribute_values_keep_their_types() -> None:
     lead = LeadInput.model_validate(
         minimal_lead(attributes={"behavioral": {"page_views": 3, "bounce_rate": 0.5}, "firmographic": {"uses_marketing_automation": True}})
     )
@@ -99,14 +101,14 @@ def test_attribute_values_keep_their_types():
         ({"a": 1}, "attribute_type"),
     ],
 )
-def test_an_attribute_value_out_of_type_or_range_is_one_clear_error(value, kind):
+def test_an_attribute_value_out_of_type_or_range_is_one_clear_error(value: object, kind: str) -> None:
     with pytest.raises(ValidationError) as raised:
         LeadInput.model_validate(minimal_lead(attributes={"behavioral": {"page_views": value}}))
     [error] = raised.value.errors()
     assert (error["type"], error["loc"]) == (kind, ("attributes", "behavioral", "page_views"))
 
 
-def test_attribute_text_is_stripped_and_numbers_keep_their_exact_value():
+def test_attribute_text_is_stripped_and_numbers_keep_their_exact_value() -> None:
     values = {"a": "  tech ", "b": " " + "x" * 500 + " ", "c": 10**15, "d": -1e-30, "e": 0, "f": None, "g": False}
     lead = LeadInput.model_validate(minimal_lead(attributes={"demographic": values}))
     kept = {k: v for k, v in values.items() if v is not None}  # an attribute sent as null is missing: not kept
@@ -114,7 +116,7 @@ def test_attribute_text_is_stripped_and_numbers_keep_their_exact_value():
     assert type(lead.attributes.demographic["c"]) is int and lead.attributes.demographic["g"] is False
 
 
-def test_thresholds_must_be_ordered_and_in_range():
+def test_thresholds_must_be_ordered_and_in_range() -> None:
     Thresholds(qualified=60, high_priority=80, low_priority=20)
     with pytest.raises(ValidationError):
         Thresholds(qualified=90, high_priority=80, low_priority=20)
@@ -122,7 +124,7 @@ def test_thresholds_must_be_ordered_and_in_range():
         Thresholds(qualified=150, high_priority=160, low_priority=20)
 
 
-def test_validation_rule_value_must_fit_its_type():
+def test_validation_rule_value_must_fit_its_type() -> None:
     ValidationRule(type="min", value=0)
     ValidationRule(type="allowed_values", value=["a", "b"])
     with pytest.raises(ValidationError):
