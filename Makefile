@@ -60,6 +60,7 @@ test: setup layer dashboard lint test-unit test-integration test-infra test-e2e 
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/shared/python/leadscoring local_stack infra functions benchmarks fakes tests
 
 test-unit: setup

@@ -25,4 +25,4 @@ from leadscoring.domain.feature_values import model_number
 )
 def test_numbers_and_their_text_and_nothing_else(value: object, expected: float | None) -> None:
     got = model_number(value)
-    assert (math.isnan(got) if expected is None else got == expected), (value, got)
+    assert math.isnan(got) if expected is None else got == expected, (value, got)

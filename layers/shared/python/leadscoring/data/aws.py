@@ -6,6 +6,7 @@ answers DEPENDENCY_TIMEOUT in time instead of waiting on retries until Lambda st
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,10 +102,23 @@ def _limited(client: Any) -> Any:
     return client
 
 
-@cache
+_per_thread = threading.local()
+_creating = threading.Lock()
+_generation = 0  # reset() starts a new one: every thread's resource is built again
+
+
 def dynamodb() -> Any:
-    resource = boto3.resource("dynamodb", config=_config())
+    """The DynamoDB resource of this thread. A resource is not thread-safe: the condition-expression builder it
+    injects into its client keeps its placeholder counters on itself, so two threads building Key or Attr
+    conditions at once can swap each other's names (moto then answers "Query condition missed key schema
+    element"). A Lambda container runs one request at a time; the local stack runs handlers in several threads."""
+    found = getattr(_per_thread, "dynamodb", None)
+    if found is not None and found[0] == _generation:
+        return found[1]
+    with _creating:  # boto3's default session is not safe to create resources from at once either
+        resource = boto3.resource("dynamodb", config=_config())
     _limited(resource.meta.client)
+    _per_thread.dynamodb = (_generation, resource)
     return resource
 
 
@@ -161,5 +175,7 @@ def secretsmanager() -> Any:
 
 def reset() -> None:
     """Forget cached handles (tests that move between endpoints)."""
-    for factory in (dynamodb, dynamodb_client, dynamodb_bulk_client, s3, stepfunctions, secretsmanager, read_timeout):
+    global _generation
+    _generation += 1
+    for factory in (dynamodb_client, dynamodb_bulk_client, s3, stepfunctions, secretsmanager, read_timeout):
         factory.cache_clear()
