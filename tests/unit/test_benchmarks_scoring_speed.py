@@ -10,7 +10,8 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks.batch_throughput import chunk_payloads, item_reader_rows, score_file
-from benchmarks.scoring_speed import environment, score_event, settings_environment
+from benchmarks.local_stack_speed import _bodies
+from benchmarks.scoring_speed import environment, feeds_of_explained_run, score_event, settings_environment
 from fakes.storage import InMemoryLeadRepository, InMemoryTenants
 from fakes.wiring import installed
 from leadscoring.demo_data import generate
@@ -92,3 +93,20 @@ def test_the_batch_figure_runs_the_workers_chunks_as_the_map_sends_them(trained:
         stages = figures["cpu_microseconds_per_lead_by_stage"]
         assert set(stages) == {"parse", "validate", "model_and_explanations", "items", "decisions_results_and_files"}
         assert min(stages.values()) >= 0
+
+
+def test_the_bare_onnx_run_is_the_run_the_handler_makes_for_the_lead(trained: TrainedModel) -> None:
+    model = load_model("m", "1", trained.onnx_bytes, trained.metadata)
+    flat = flatten(LeadInput.model_validate(generate(1, seed=35)[0].lead).attributes)
+    feeds = feeds_of_explained_run(model, flat)
+    probabilities = model.session.run([model.probability_output], feeds)[0][:, 1]
+    assert probabilities[0] == pytest.approx(float(model.predict_explained([flat])[0][0]), abs=1e-7)
+    # The trainer's default model is additive: once warm it runs the lead alone; any other runs its variants too.
+    assert len(probabilities) == 1 if model.additive else len(probabilities) > 1
+
+
+def test_the_local_stacks_leads_are_valid_and_each_a_new_lead() -> None:
+    bodies = [json.loads(b) for b in _bodies(8100, 50)]
+    assert len({b["external_id"] for b in bodies}) == 50
+    for body in bodies:
+        LeadInput.model_validate(body)
