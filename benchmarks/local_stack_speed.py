@@ -75,7 +75,14 @@ class LocalStack:
         }
         started = time.perf_counter()
         self.process = subprocess.Popen(  # this interpreter, the project's own module
-            [sys.executable, "-m", "local_stack"], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "local_stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # SIGINT is how stop() asks the stack to shut down; a shell's background job ignores it, and a child
+            # would inherit that.
+            preexec_fn=_interruptible,
         )
         state = Path(self._state_dir.name) / f"stack-{self.port}.json"
         while not state.exists():
@@ -118,6 +125,10 @@ class LocalStack:
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
         self._state_dir.cleanup()
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _free_port() -> int:

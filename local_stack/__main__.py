@@ -7,9 +7,8 @@ import logging
 import os
 import sys
 
-from werkzeug.serving import make_server
-
 from local_stack.aws_env import configure_environment, start_moto
+from local_stack.http_server import pooled_server
 from local_stack.resources import create_resources
 from local_stack.step_functions import install_batch_workflow, install_reports_workflow, install_training_workflow
 
@@ -40,7 +39,7 @@ def main() -> int:
     stream.drain()  # the Performance page shows the seeded leads from the first request
     key = wiring.api_key_repository().create(DEMO_CLIENT, Role.ADMIN, "local admin", key=os.environ.get("LEADSCORING_API_KEY") or None)
     gateway = LocalGateway()
-    server = make_server("127.0.0.1", port, gateway, threaded=True)
+    server = pooled_server("127.0.0.1", port, gateway)
     # Keyed by port: the CLI's --local finds this stack, and a test suite's stack never overwrites it.
     state_file = local_state_file(port)
     state_file.parent.mkdir(parents=True, exist_ok=True)
