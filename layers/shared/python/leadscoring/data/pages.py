@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from leadscoring.domain.errors import MalformedRequest
+from leadscoring.domain.cursor import bad_cursor
 
 # A filtered page may need several reads; this bounds the work one request can cause.
 MAX_READS_PER_PAGE = 20
@@ -58,7 +58,7 @@ def merged_page(
     where it read up to: its later matches come on a later page."""
     positions: dict[str, Any] = dict(start or {shard: {} for shard in shard_queries})
     if set(positions) != set(shard_queries) or not all(p is None or isinstance(p, dict) for p in positions.values()):
-        raise _bad_cursor()
+        raise bad_cursor()
     size = max(10, -(-limit // len(shard_queries)) + 5)
     buffers: dict[str, deque[dict[str, Any]]] = {}
     resume: dict[str, dict[str, Any] | None] = {}
@@ -104,16 +104,10 @@ def unpacked_positions(packed: Any, shards: list[str], fields: tuple[str, ...]) 
     if packed is None:
         return None
     if not isinstance(packed, list) or len(packed) != len(shards):
-        raise _bad_cursor()
+        raise bad_cursor()
     positions: dict[str, Any] = {}
     for shard, p in zip(sorted(shards), packed, strict=True):
         if p is not None and (not isinstance(p, list) or len(p) not in (0, len(fields))):
-            raise _bad_cursor()
+            raise bad_cursor()
         positions[shard] = None if p is None else {"shard": shard, **dict(zip(fields, p, strict=True))} if p else {}
     return positions
-
-
-def _bad_cursor() -> MalformedRequest:
-    return MalformedRequest(
-        "cursor is not valid", [{"field": "cursor", "message": "not a cursor for this query", "type": "invalid_cursor"}]
-    )

@@ -44,11 +44,11 @@ def decode_cursor(cursor: str | None, client_id: str, query: dict[str, Any]) -> 
     encoded_payload, _, encoded_tag = cursor.partition(".")
     payload, tag = _decode(encoded_payload), _decode(encoded_tag)
     if payload is None or tag is None or not hmac.compare_digest(tag, _tag(payload)):
-        raise _bad_cursor()
+        raise bad_cursor()
     body = json.loads(payload, parse_float=Decimal, parse_int=Decimal)  # signed: what encode_cursor wrote
     key = body.get("k") if isinstance(body, dict) else None
     if not isinstance(key, dict) or key.get("client_id") != client_id or body.get("q") != query_fingerprint(query):
-        raise _bad_cursor()
+        raise bad_cursor()
     return key
 
 
@@ -77,7 +77,8 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _bad_cursor() -> InvalidCursor:
+def bad_cursor() -> InvalidCursor:
+    """The one answer to a cursor this API did not issue for this tenant and query (also for its shard positions)."""
     return InvalidCursor(
         "cursor is not valid", [{"field": "cursor", "message": "not a cursor this API issued for this query", "type": "invalid_cursor"}]
     )
